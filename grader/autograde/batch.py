@@ -1,0 +1,200 @@
+"""Grade every submission of a module, in parallel, losing nothing on a crash.
+
+One worker thread per core, each owning a warm engine (its own zygote process); the
+main thread alone writes outputs, so the gradebook has a single writer. For each
+submission the gradebook row is written first and result.json last (atomically):
+result.json is the commit mark that lets a re-run skip the submission, so a batch
+killed at any point loses nothing already graded and the next run finishes the rest.
+"""
+from __future__ import annotations
+
+import json
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from grader.autograde.discover import Submission, discover, folder_digest, is_up_to_date
+from grader.course import Course
+from grader.harness.grade import TIMESTAMP, Graded, grade_submission
+from grader.harness.reference import Reference, reference_for
+from grader.harness.session import GradingContext, engine_for, open_context
+from grader.late import assess_late, parse_timestamp
+from grader.module import load_module
+
+
+@dataclass
+class ModuleSummary:
+    module: str
+    submissions: int = 0
+    graded: int = 0
+    skipped: int = 0
+    failed_to_run: int = 0
+    scores: list[float] = field(default_factory=list)
+    max_score: float = 0.0
+    duration_s: float = 0.0
+
+    @property
+    def mean(self) -> float | None:
+        return sum(self.scores) / len(self.scores) if self.scores else None
+
+
+def late_checker(course: Course, module_id: str) -> Callable[[Path], tuple]:
+    due = course.module(module_id).due
+
+    def check(folder: Path):
+        stamp = folder / TIMESTAMP
+        submitted_at = None
+        if stamp.is_file():
+            try:
+                submitted_at = parse_timestamp(stamp.read_text(encoding="utf-8"))
+            except ValueError:
+                submitted_at = None
+        verdict = assess_late(course.late, due, submitted_at)
+        return submitted_at, verdict.days_late, verdict.penalty_fraction
+    return check
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+class Outputs:
+    """Everything written for one graded submission, in crash-safe order."""
+
+    def __init__(self, course: Course, gradebook: Any, feedback: bool = True):
+        self.course, self.gradebook, self.feedback = course, gradebook, feedback
+
+    def write(self, submission: Submission, graded: Graded) -> None:
+        result = graded.result
+        folder = self.course.autograded_dir / submission.student / submission.module
+        if graded.executed is not None:
+            write_atomic(folder / result["notebook"], nbformat.writes(graded.executed))
+        if self.feedback:
+            from grader.reports.feedback import write_feedback
+            write_feedback(self.course, result)
+        if self.gradebook is not None:
+            self.gradebook.record(result)
+        write_atomic(folder / "result.json", json.dumps(result, indent=1, sort_keys=False))
+
+
+def open_contexts(n: int, opener: Callable[[], GradingContext]) -> list[GradingContext]:
+    """Start n engines at once (each warms its own zygote); all or none."""
+    opened: list[GradingContext] = []
+    failures: list[BaseException] = []
+    lock = threading.Lock()
+
+    def one() -> None:
+        try:
+            ctx = opener()
+        except BaseException as exc:
+            with lock:
+                failures.append(exc)
+            return
+        with lock:
+            opened.append(ctx)
+    threads = [threading.Thread(target=one, daemon=True) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if failures:
+        for ctx in opened:
+            ctx.close()
+        raise failures[0]
+    return opened
+
+
+def _grade_worker(ctx: GradingContext, todo: "queue.Queue[Submission | None]",
+                  done: "queue.Queue[tuple[Submission, Graded | BaseException]]",
+                  late: Callable) -> None:
+    while (submission := todo.get()) is not None:
+        try:
+            graded = grade_submission(ctx, submission.student, submission.folder, late=late)
+            graded.result["folder_digest"] = folder_digest(submission.folder)
+            done.put((submission, graded))
+        except BaseException as exc:  # a harness bug must not stop the batch
+            done.put((submission, exc))
+
+
+def error_result(ctx_module: Any, submission: Submission, exc: BaseException) -> Graded:
+    message = f"grading failed: {type(exc).__name__}: {exc}"[:300]
+    items = [{"id": i.id, "kind": i.kind, "points": i.points, "score": 0.0, "status": "error",
+              "message": message, "fields": [], "line": i.line} for i in ctx_module.items]
+    return Graded(result={"student": submission.student, "module": submission.module,
+                          "notebook": ctx_module.notebook_name, "status": "error", "score": 0.0,
+                          "max_score": ctx_module.max_score, "late_penalty": 0.0, "items": items,
+                          "unit_tests": [], "notices": [], "duration_s": 0.0,
+                          "submitted_at": None, "days_late": 0.0}, executed=None)
+
+
+def grade_module(course: Course, module_id: str, *, students: list[str] | None = None,
+                 workers: int | None = None, timeout_s: float | None = None,
+                 memory_mb: int | None = None, force: bool = False, outputs: Outputs,
+                 on_progress: Callable[[str, int, int], None] = lambda *a: None,
+                 isolation: str = "auto") -> ModuleSummary:
+    started = time.perf_counter()
+    module = load_module(course.root, module_id)
+    summary = ModuleSummary(module=module_id, max_score=module.max_score)
+    submissions = discover(course, module_id, students)
+    summary.submissions = len(submissions)
+    reference: Reference = reference_for(course, module,
+                                         lambda: engine_for(course, module_id, isolation=isolation))
+    todo_list = [s for s in submissions if force or not is_up_to_date(course, s, reference.digest)]
+    summary.skipped = len(submissions) - len(todo_list)
+    on_progress(module_id, 0, len(todo_list))
+    if not todo_list:
+        summary.duration_s = time.perf_counter() - started
+        return summary
+    n = max(1, min(workers or os.cpu_count() or 1, len(todo_list)))
+    contexts = open_contexts(n, lambda: open_context(
+        course, module_id, timeout_s=timeout_s, memory_mb=memory_mb, reference=reference,
+        isolation=isolation))
+    todo: queue.Queue[Submission | None] = queue.Queue()
+    for s in todo_list:
+        todo.put(s)
+    for _ in range(n):
+        todo.put(None)
+    done: queue.Queue = queue.Queue()
+    late = late_checker(course, module_id)
+    pool = [threading.Thread(target=_grade_worker, args=(ctx, todo, done, late), daemon=True)
+            for ctx in contexts]
+    for t in pool:
+        t.start()
+    try:
+        for count in range(1, len(todo_list) + 1):
+            submission, graded = done.get()
+            if isinstance(graded, BaseException):
+                graded = error_result(module, submission, graded)
+            outputs.write(submission, graded)
+            result = graded.result
+            summary.graded += 1
+            summary.scores.append(result["score"])
+            if result["status"] != "graded" or any(i["status"] == "crashed" for i in result["items"]):
+                summary.failed_to_run += 1
+            on_progress(module_id, count, len(todo_list))
+    finally:
+        while not todo.empty():      # on Ctrl-C: let the workers stop after their current one
+            todo.get_nowait()
+        for _ in pool:
+            todo.put(None)
+        for t in pool:
+            t.join(timeout=5)
+        for ctx in contexts:
+            ctx.close()
+    summary.duration_s = time.perf_counter() - started
+    return summary
+
+
+def iter_results(course: Course, module_id: str) -> Iterator[dict[str, Any]]:
+    for path in sorted(course.autograded_dir.glob(f"*/{module_id}/result.json")):
+        yield json.loads(path.read_text(encoding="utf-8"))

@@ -1,0 +1,135 @@
+"""`grader check`: a student's self-check of their own notebook.
+
+Works with nothing but the notebook and the installed package: the notebook's own
+cells say what the tests are (the release has no hidden tests and no reference
+values); its metadata says the module and, for each assessment, the shape the answer
+should have. Locked cells a student edited are detected by nbgrader's checksums and
+reported, since the autograder will restore them. When run inside the course (an
+instructor trying a notebook), the module's framework stage build is used.
+"""
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbgrader.utils import compute_checksum
+
+from grader.course import Course, Policy, load_course
+from grader.engine import Cell, Engine, Job
+from grader.errors import ConfigError, SubmissionError
+from grader.harness.compare import shape_problems
+from grader.harness.grade import read_submission
+from grader.harness.merge import Notice, merge
+from grader.harness.plan import graded_calls, limits_of
+from grader.harness.score import call_message, cell_labels, run_notices, unit_test_records
+from grader.module import Module, build_module
+from grader.sources import SourceCell, SourceNotebook
+
+
+@dataclass
+class CheckReport:
+    record: dict[str, Any]
+
+    @property
+    def all_visible_tests_pass(self) -> bool:
+        tests = [i for i in self.record["items"] if i["kind"] == "test"]
+        return (all(i["status"] == "passed" for i in tests)
+                and all(u["status"] == "passed" for u in self.record["unit_tests"]))
+
+
+def module_from_notebook(path: Path, nb: nbformat.NotebookNode) -> Module:
+    cells = [SourceCell(index=i, cell=c, line=i + 1, body_line=i + 1)
+             for i, c in enumerate(nb.cells)]
+    module_id = nb.metadata.get("grader", {}).get("module") or path.parent.name
+    return build_module(SourceNotebook(path=path, notebook=nb, cells=cells, text=""), module_id)
+
+
+def tampered_cells(nb: nbformat.NotebookNode) -> list[Notice]:
+    notices = []
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if not meta.get("locked") and not (meta.get("grade") and not meta.get("solution")):
+            continue
+        if "checksum" not in meta or meta.get("solution"):
+            continue
+        try:
+            ok = compute_checksum(cell) == meta["checksum"]
+        except (KeyError, ValueError, TypeError):
+            ok = True
+        if not ok:
+            notices.append(Notice("tampered", meta.get("grade_id"),
+                                  f"you edited the locked cell '{meta.get('grade_id')}'; the "
+                                  "autograder will grade it as released"))
+    return notices
+
+
+def _course_framework(course_root: Path | None, module_id: str) -> tuple[Path | None, list[str],
+                                                                          Policy]:
+    """The stage build when the notebook is checked inside its course, else nothing."""
+    if course_root is None or not (course_root / "course" / "course.toml").is_file():
+        return None, ["numpy"], Policy()
+    course: Course = load_course(course_root)
+    if module_id not in {m.id for m in course.modules}:
+        return None, ["numpy"], course.policy
+    from grader.export import build
+    stage = build(course, before=module_id)
+    return stage.path, ["numpy", *stage.preload(course.framework)], course.policy
+
+
+def check_notebook(path: Path, *, course_root: Path | None = None, timeout_s: float | None = None,
+                   isolation: str = "auto") -> CheckReport:
+    started = time.perf_counter()
+    if not path.is_file():
+        raise SubmissionError(f"{path}: no such notebook")
+    try:
+        nb = read_submission(path)
+    except ValueError as exc:
+        raise SubmissionError(f"{path}: {exc}") from None
+    meta = nb.metadata.get("grader")
+    if not isinstance(meta, dict) or "module" not in meta:
+        raise ConfigError(f"{path} has no grader metadata: is it a notebook from release/? "
+                          "(grader check needs the course's released notebook)")
+    module = module_from_notebook(path, nb)
+    framework, preload, policy = _course_framework(course_root, module.id)
+    merged = merge(module, nb, copy.deepcopy(nb))
+    job = Job(cells=[Cell(key=c.key, source=c.cell.source) for c in merged.code_cells()],
+              calls=graded_calls(module), workdir=path.parent,
+              limits=limits_of(policy, timeout_s=timeout_s))
+    with Engine(framework_path=framework, preload=preload, isolation=isolation) as engine:
+        run = engine.run(job)
+    calls = {c.key: c for c in run.calls}
+    labels = cell_labels(merged)
+    shapes = meta.get("assessments", {})
+    items = []
+    for item in module.items:
+        record: dict[str, Any] = {"id": item.id, "kind": item.kind, "points": item.points,
+                                  "score": None, "fields": []}
+        call = calls.get(item.id)
+        if item.kind == "manual":
+            record.update(status="manual", message="needs manual grading")
+        elif call is None:
+            record.update(status="missing", message="not run")
+        elif call.status != "passed":
+            record.update(status=call.status, message=call_message(call, labels))
+        elif item.kind == "test":
+            record.update(status="passed", score=item.points, message="all visible checks passed")
+        else:
+            problems = shape_problems(call.value, shapes[item.id]) if item.id in shapes else []
+            record.update(status="answered" if not problems else "failed",
+                          message="answered with the expected shape (correctness is checked "
+                                  "when graded)" if not problems else "; ".join(problems))
+        items.append(record)
+    notices = tampered_cells(nb) + run_notices(run)
+    record = {"student": None, "module": module.id, "notebook": path.name, "status": "checked",
+              "score": sum(i["score"] or 0 for i in items if i["kind"] == "test"),
+              "max_score": module.max_score, "late_penalty": 0.0, "items": items,
+              "unit_tests": unit_test_records(run, merged),
+              "notices": [n.as_dict() for n in notices],
+              "isolation": {"mode": run.isolation.mode, "guarantees": run.isolation.guarantees,
+                            "notes": run.isolation.notes},
+              "duration_s": round(time.perf_counter() - started, 3)}
+    return CheckReport(record)

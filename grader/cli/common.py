@@ -1,0 +1,22 @@
+"""Small helpers the subcommands share: the course, the consoles, module arguments."""
+from __future__ import annotations
+
+import click
+from rich.console import Console
+
+from grader.course import Course, load_course
+
+# Machine-readable output goes to stdout alone; logs, progress and warnings to stderr.
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+
+def course_of(ctx: click.Context) -> Course:
+    return load_course(ctx.find_root().obj)
+
+
+def module_ids(course: Course, given: tuple[str, ...]) -> list[str]:
+    """Validate MODULE arguments (folder names) against course.toml; none means all."""
+    for module_id in given:
+        course.module(module_id)
+    return list(given) or [m.id for m in course.modules]

@@ -1,0 +1,131 @@
+"""Engine: the caller's handle on a zygote process (start, run jobs, close)."""
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any, Sequence
+
+from .errors import EngineError, IsolationUnavailable, ZygoteError
+from .protocol import recv_pickle, send_pickle
+from .types import IsolationReport, Job, RunResult
+
+log = logging.getLogger(__name__)
+_PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder that holds grader/
+
+
+class Engine:
+    """Runs Jobs in isolated sandboxes forked from a pre-warmed zygote.
+
+    One job at a time per Engine (calls to run() are serialised); use one Engine per
+    worker for parallel grading.
+    """
+
+    def __init__(self, *, framework_path: Path | None = None, preload: Sequence[str] = ("numpy",),
+                 isolation: str = "auto", python: str | None = None,
+                 hide: Sequence[Path] = (), interrupt_grace_s: float = 2.0,
+                 max_restarts: int = 8) -> None:
+        self.framework_path = Path(framework_path).resolve() if framework_path else None
+        self.preload = list(preload)
+        self.isolation_requested = isolation
+        self.python = python or sys.executable
+        self.hide = [str(Path(h).resolve()) for h in hide]
+        self.interrupt_grace_s = interrupt_grace_s
+        self.max_restarts = max_restarts
+        self.isolation: IsolationReport | None = None
+        self.preload_warnings: list[str] = []
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        with self._lock:
+            if self._proc is not None and self._proc.poll() is None:
+                return
+            self._start()
+
+    def _start(self) -> None:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_PACKAGE_ROOT), env.get("PYTHONPATH")]))
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[var] = "1"
+        try:
+            proc = subprocess.Popen([self.python, "-m", "grader.engine.zygote"], stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, env=env, bufsize=0, close_fds=True)
+        except OSError as exc:
+            raise EngineError(f"cannot start the engine's zygote with {self.python}: {exc}") from exc
+        assert proc.stdin is not None and proc.stdout is not None
+        self._proc = proc
+        init = {"framework_path": str(self.framework_path) if self.framework_path else None,
+                "preload": self.preload, "isolation": self.isolation_requested, "hide": self.hide,
+                "grace_s": self.interrupt_grace_s, "max_restarts": self.max_restarts}
+        reply = self._exchange(init)
+        if reply[0] == "error":
+            self._terminate()
+            cls = IsolationUnavailable if "isolation" in reply[1] else EngineError
+            raise cls(f"the engine's zygote failed to start: {reply[1]}")
+        _, self.isolation, self.preload_warnings = reply
+        for w in self.preload_warnings:
+            log.warning("%s", w)
+
+    def _exchange(self, msg: Any) -> Any:
+        assert self._proc is not None and self._proc.stdin is not None and self._proc.stdout is not None
+        try:
+            send_pickle(self._proc.stdin.fileno(), msg)
+            return recv_pickle(self._proc.stdout.fileno())
+        except (EOFError, BrokenPipeError, OSError) as exc:
+            self._terminate()
+            raise ZygoteError(f"the engine's zygote died: {exc}") from exc
+
+    def run(self, job: Job) -> RunResult:
+        if job.workdir is not None:
+            workdir = Path(job.workdir).resolve()
+            if not workdir.is_dir():
+                raise EngineError(f"job workdir {workdir} is not a folder")
+            job = Job(cells=job.cells, calls=job.calls, workdir=workdir, limits=job.limits)
+        keys = [c.key for c in job.cells]
+        if len(set(keys)) != len(keys):
+            raise EngineError("cell keys must be unique within a job")
+        self.start()
+        with self._lock:
+            reply = self._exchange(("run", job))
+        if reply[0] == "error":
+            raise EngineError(f"the engine failed while running a job: {reply[1]}\n{reply[2]}")
+        result: RunResult = reply[1]
+        return result
+
+    def _terminate(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        for stream in (proc.stdin, proc.stdout):
+            try:
+                if stream is not None:
+                    stream.close()
+            except OSError:
+                pass
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._proc is not None and self._proc.poll() is None:
+                try:
+                    assert self._proc.stdin is not None
+                    send_pickle(self._proc.stdin.fileno(), ("close",))
+                except OSError:
+                    pass
+            self._terminate()
+
+    def __enter__(self) -> "Engine":
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,315 @@
+"""Linux isolation primitives: namespaces, the allow-listed root, uid, rlimits.
+
+Everything here runs in forked children of the zygote, before student code. Python
+3.11 has no os.unshare / mount, so they are called through ctypes.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import platform
+import resource
+import signal
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+NS_FLAGS = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
+
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_NOATIME, MS_NODIRATIME, MS_BIND, MS_REC = 32, 1024, 2048, 4096, 16384
+MS_PRIVATE, MS_RELATIME = 1 << 18, 1 << 21
+MNT_DETACH = 2
+# statvfs f_flag bits that a remount inside a user namespace must keep (they are locked)
+_ST_TO_MS = {1: MS_RDONLY, 2: MS_NOSUID, 4: MS_NODEV, 8: MS_NOEXEC, 1024: MS_NOATIME,
+             2048: MS_NODIRATIME, 4096: MS_RELATIME}
+
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_SET_CHILD_SUBREAPER, PR_CAPBSET_DROP = 1, 38, 36, 24
+SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41}.get(platform.machine())
+SYS_CAPSET = {"x86_64": 126, "aarch64": 91, "riscv64": 91}.get(platform.machine())
+
+SANDBOX_UID = SANDBOX_GID = 65534  # nobody / nogroup
+SANDBOX_CWD = "/job"
+FSIZE_LIMIT = 256 << 20
+NPROC_LIMIT = 512
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
+                        ctypes.c_char_p]
+_libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
+_libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
+                        ctypes.c_ulong]
+
+
+def _check(ret: int, what: str) -> None:
+    if ret != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _b(s: str | None) -> bytes | None:
+    return None if s is None else os.fsencode(s)
+
+
+def unshare(flags: int) -> None:
+    _check(_libc.unshare(ctypes.c_int(flags)), "unshare")
+
+
+def mount(src: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    _check(_libc.mount(_b(src), _b(target), _b(fstype), flags, _b(data)), f"mount {target}")
+
+
+def umount2(target: str, flags: int) -> None:
+    _check(_libc.umount2(_b(target), flags), f"umount {target}")
+
+
+def prctl(option: int, arg: int) -> None:
+    _check(_libc.prctl(option, arg, 0, 0, 0), f"prctl {option}")
+
+
+def set_subreaper() -> None:
+    prctl(PR_SET_CHILD_SUBREAPER, 1)
+
+
+def set_parent_death_signal(sig: int = signal.SIGKILL) -> None:
+    prctl(PR_SET_PDEATHSIG, sig)
+
+
+def pivot_root(new_root: str, put_old: str) -> None:
+    if SYS_PIVOT_ROOT is None:
+        raise OSError("pivot_root: unknown syscall number on this architecture")
+    _check(_libc.syscall(SYS_PIVOT_ROOT, _b(new_root), _b(put_old)), "pivot_root")
+
+
+def sethostname(name: str) -> None:
+    raw = name.encode()
+    _check(_libc.sethostname(raw, len(raw)), "sethostname")
+
+
+def write_id_maps(uid: int, gid: int) -> None:
+    """Map uid/gid 0 in a fresh user namespace to the caller's ids (single-id map)."""
+    with open("/proc/self/setgroups", "w") as f:
+        f.write("deny")
+    with open("/proc/self/uid_map", "w") as f:
+        f.write(f"0 {uid} 1")
+    with open("/proc/self/gid_map", "w") as f:
+        f.write(f"0 {gid} 1")
+
+
+def enter_namespaces(userns: bool) -> None:
+    """Called in the intermediate child C: the next child it forks is PID 1 of a new ns."""
+    if userns:
+        uid, gid = os.getuid(), os.getgid()
+        unshare(CLONE_NEWUSER | NS_FLAGS)
+        write_id_maps(uid, gid)
+    else:
+        unshare(NS_FLAGS)
+
+
+def probe(mode: str) -> str | None:
+    """None if `mode` works here (tried in a throwaway child), else the reason."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(r)
+            enter_namespaces(userns=(mode == "userns"))
+            g = os.fork()
+            if g == 0:
+                mount(None, "/", None, MS_REC | MS_PRIVATE)
+                os._exit(0)
+            _, status = os.waitpid(g, 0)
+            os._exit(0 if status == 0 else 1)
+        except BaseException as exc:
+            try:
+                os.write(w, str(exc).encode()[:500])
+            finally:
+                os._exit(1)
+    os.close(w)
+    msg = os.read(r, 1000).decode(errors="replace")
+    os.close(r)
+    _, status = os.waitpid(pid, 0)
+    return None if status == 0 else (msg or f"probe exited with status {status}")
+
+
+# -- the allow-listed file system ----------------------------------------------------
+
+@dataclass
+class RootSpec:
+    """What the sandbox may see. Built once in the zygote, used in every child."""
+
+    read_only: list[str] = field(default_factory=list)  # host paths bound at the same path
+    symlinks: list[tuple[str, str]] = field(default_factory=list)  # (path, target)
+    masks: list[str] = field(default_factory=list)  # paths inside read_only hidden by empty tmpfs
+    devices: tuple[str, ...] = ("null", "zero", "full", "random", "urandom")
+
+
+_ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "passwd", "group", "nsswitch.conf",
+              "localtime", "hosts", "alternatives", "mime.types")
+_SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32")
+
+
+def _inside(path: str, parent: str) -> bool:
+    return path == parent or path.startswith(parent.rstrip("/") + "/")
+
+
+def build_root_spec(framework_path: str | None, hide: list[str]) -> RootSpec:
+    spec = RootSpec()
+    wanted = [sys.base_prefix, sys.prefix, *(_SYSTEM_DIRS), *(f"/etc/{n}" for n in _ETC_FILES)]
+    if framework_path:
+        wanted.append(framework_path)
+    seen: set[str] = set()
+    for p in wanted:
+        if not os.path.lexists(p):
+            continue
+        if os.path.islink(p) and os.path.dirname(p) in ("/", "/etc"):
+            spec.symlinks.append((p, os.readlink(p)))  # e.g. /bin -> usr/bin (merged /usr)
+            p = os.path.realpath(p)
+        real = os.path.abspath(p)
+        for cand in {real, os.path.realpath(real)}:
+            if cand not in seen and os.path.exists(cand):
+                seen.add(cand)
+                spec.read_only.append(cand)
+    # drop paths already covered by an allowed ancestor
+    spec.read_only = sorted(p for p in spec.read_only
+                            if not any(q != p and _inside(p, q) for q in spec.read_only))
+    for h in hide:
+        h = os.path.realpath(h)
+        if any(_inside(h, q) and h != q for q in spec.read_only):
+            spec.masks.append(h)
+    return spec
+
+
+def _bind_readonly(src: str, dst: str) -> None:
+    if os.path.isdir(src):
+        os.makedirs(dst, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        if not os.path.exists(dst):
+            open(dst, "a").close()
+    mount(src, dst, None, MS_BIND | MS_REC)
+    keep = 0
+    try:
+        fl = os.statvfs(src).f_flag
+        keep = sum(ms for st, ms in _ST_TO_MS.items() if fl & st)
+    except OSError:
+        pass
+    mount(None, dst, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | keep)
+
+
+def setup_root(spec: RootSpec, new_root: str, workdir: str, tmp_size_mb: int = 256) -> None:
+    """In the new mount+pid namespace (as PID 1): build the root from the allow-list and
+    pivot into it. The working dir is bound read-write at SANDBOX_CWD."""
+    mount(None, "/", None, MS_REC | MS_PRIVATE)
+    mount("tmpfs", new_root, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=755")
+    R = new_root.rstrip("/")
+    ops: list[tuple[str, str]] = [(p, "bind") for p in spec.read_only] + [(m, "mask") for m in spec.masks]
+    ops.sort(key=lambda op: (op[0].count("/"), op[1] == "bind"))
+    for path, kind in ops:
+        if kind == "bind":
+            _bind_readonly(path, R + path)
+        else:
+            if os.path.isdir(path):
+                os.makedirs(R + path, exist_ok=True)
+                mount("tmpfs", R + path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                      "size=4k,mode=755")
+            else:
+                mount("/dev/null", R + path, None, MS_BIND)
+    for path, target in spec.symlinks:
+        if not os.path.lexists(R + path):
+            os.makedirs(os.path.dirname(R + path), exist_ok=True)
+            os.symlink(target, R + path)
+    # /dev: a few harmless device nodes, shm, the fd links
+    os.makedirs(R + "/dev", exist_ok=True)
+    mount("tmpfs", R + "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,mode=755")
+    for dev in spec.devices:
+        if os.path.exists(f"/dev/{dev}"):
+            open(f"{R}/dev/{dev}", "a").close()
+            mount(f"/dev/{dev}", f"{R}/dev/{dev}", None, MS_BIND)
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
+                         ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
+        os.symlink(target, f"{R}/dev/{name}")
+    os.makedirs(R + "/dev/shm")
+    mount("tmpfs", R + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777")
+    os.makedirs(R + "/proc", exist_ok=True)
+    mount("proc", R + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    os.makedirs(R + "/tmp", exist_ok=True)
+    mount("tmpfs", R + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_size_mb}m,mode=1777")
+    os.makedirs(R + SANDBOX_CWD, exist_ok=True)
+    mount(workdir, R + SANDBOX_CWD, None, MS_BIND)
+    mount(None, R + SANDBOX_CWD, None, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV)
+    mount(None, R, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "size=16m,mode=755")
+    os.chdir(R)
+    pivot_root(".", ".")
+    umount2(".", MNT_DETACH)  # the old root, stacked under the new one, goes away
+    os.chdir(SANDBOX_CWD)
+
+
+def drop_privileges(mode: str) -> None:
+    """namespaces: become nobody; userns: drop every capability inside the user ns."""
+    if mode == "namespaces":
+        os.setgroups([])
+        os.setresgid(SANDBOX_GID, SANDBOX_GID, SANDBOX_GID)
+        os.setresuid(SANDBOX_UID, SANDBOX_UID, SANDBOX_UID)
+    elif mode == "userns":
+        for cap in range(64):
+            if _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+                break
+        if SYS_CAPSET is not None:
+            header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
+            data = (ctypes.c_uint32 * 6)()
+            _libc.syscall(SYS_CAPSET, header, data)
+    prctl(PR_SET_NO_NEW_PRIVS, 1)
+
+
+def apply_rlimits(memory_mb: int, mode: str) -> None:
+    mem = memory_mb << 20
+    resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FSIZE_LIMIT, FSIZE_LIMIT))
+    if mode == "namespaces":  # counts processes of the sandbox uid only: safe to cap
+        resource.setrlimit(resource.RLIMIT_NPROC, (NPROC_LIMIT, NPROC_LIMIT))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large file is an OSError, not a kill
+
+
+_KEEP_ENV = ("LANG", "LC_ALL", "LC_CTYPE", "TZ")
+
+
+def sandbox_environ(home: str, tmp: str, ipython_dir: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k in _KEEP_ENV}
+    path = [os.path.join(sys.prefix, "bin"), "/usr/local/bin", "/usr/bin", "/bin"]
+    env.update({
+        "PATH": ":".join(dict.fromkeys(path)), "HOME": home, "TMPDIR": tmp, "SHELL": "/bin/sh",
+        "TERM": "dumb", "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg",
+        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        "IPYTHONDIR": ipython_dir, "PYTHONNOUSERSITE": "1",
+    })
+    return env
+
+
+def descendants(root_pid: int) -> list[int]:
+    """Every live process below root_pid, from /proc (deepest last is not guaranteed)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+            ppid = int(stat[stat.rfind(b")") + 2:].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    out: list[int] = []
+    todo = list(children.get(root_pid, []))
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(children.get(pid, []))
+    return out

@@ -1,0 +1,102 @@
+"""The engine's data model: what a caller sends (Job) and gets back (RunResult).
+
+Plain dataclasses; they cross the pipe to the zygote pickled, so they hold only
+builtins.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+CellStatus = Literal["ok", "error", "timeout", "crashed", "skipped"]
+CallStatus = Literal["passed", "failed", "error", "timeout", "crashed"]
+IsolationMode = Literal["namespaces", "userns", "bubblewrap", "rlimits"]
+
+GUARANTEE_KEYS = (
+    "memory_limit",
+    "no_leftover_processes",
+    "no_network",
+    "private_filesystem",
+    "unprivileged_uid",
+)
+
+
+@dataclass
+class Limits:
+    cell_timeout_s: float = 30.0
+    call_timeout_s: float = 60.0
+    memory_mb: int = 2048
+    output_cap_bytes: int = 1_000_000  # per cell / per call
+
+
+@dataclass
+class Cell:
+    """A code cell to run, in notebook order."""
+
+    key: str  # stable id (grade_id or "cell-7"); code is compiled as "<cell:KEY>"
+    source: str  # IPython source: magics and !shell lines work
+
+
+@dataclass
+class Call:
+    """Made after all cells ran, in the same namespace."""
+
+    key: str
+    setup: str | None  # exec'd in the user namespace first, compiled as "<setup:KEY>"
+    functions: list[str]  # called in order with no arguments
+    want_value: bool = False  # return the JSON-converted value of the last function
+
+
+@dataclass
+class Job:
+    cells: list[Cell]
+    calls: list[Call] = field(default_factory=list)
+    workdir: Path | None = None  # files copied into the sandbox cwd; None = empty dir
+    limits: Limits = field(default_factory=Limits)
+
+
+@dataclass
+class ErrorInfo:
+    ename: str
+    evalue: str
+    traceback: list[str]  # plain text lines, no ANSI colour codes
+    frames: list[tuple[str, int, str]]  # (filename, lineno, function), innermost last
+
+
+@dataclass
+class CellResult:
+    key: str
+    status: CellStatus
+    outputs: list[dict[str, Any]]  # nbformat v4 output dicts
+    error: ErrorInfo | None
+    truncated: bool
+    duration_s: float
+
+
+@dataclass
+class CallResult:
+    key: str
+    status: CallStatus
+    function: str | None  # which function failed / was running
+    value: Any = None
+    value_error: str | None = None
+    error: ErrorInfo | None = None
+    output: str = ""
+    duration_s: float = 0.0
+
+
+@dataclass
+class IsolationReport:
+    mode: str
+    guarantees: dict[str, bool]
+    notes: list[str]
+
+
+@dataclass
+class RunResult:
+    cells: list[CellResult]
+    calls: list[CallResult]
+    isolation: IsolationReport
+    restarts: int
+    duration_s: float

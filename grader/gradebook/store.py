@@ -1,0 +1,299 @@
+"""Open a gradebook and read or write result records.
+
+Any SQLAlchemy URL works (`sqlite:///gradebook.db`, `postgresql+psycopg://...`).
+For SQLite the database runs in WAL mode with a busy timeout, and writes take the
+write lock up front (BEGIN IMMEDIATE), so readers in other processes (a dashboard
+being built, `grader status`) never fail while autograde records results.
+"""
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from grader.course import now_utc
+from grader.errors import ConfigError, GraderError
+from grader.gradebook.models import Base, Item, ItemResult, Module, Run, Student, Submission
+from grader.late import TimestampError, parse_timestamp
+
+SQLITE_BUSY_TIMEOUT_S = 30.0
+WRITE_ATTEMPTS = 4
+
+
+class GradebookError(GraderError):
+    """A result record cannot be stored (missing keys, wrong types)."""
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    id: int
+    started_at: datetime
+    finished_at: datetime | None
+    module: str | None
+    n_graded: int
+    n_failed: int
+    command: str
+
+
+def _sqlite_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    memory = parsed.database in (None, "", ":memory:")
+    if not memory:
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
+        **({"poolclass": StaticPool} if memory else {}))
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        # Let SQLAlchemy, not pysqlite, decide when transactions begin (see _on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if not memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def _number(value: Any, what: str, default: float | None = 0.0) -> float | None:
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise GradebookError(f"{what} must be a number, got {value!r}")
+    return float(value)
+
+
+def _moment(value: Any, what: str) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value
+    try:
+        return parse_timestamp(str(value))
+    except TimestampError as exc:
+        raise GradebookError(f"{what}: {exc}") from None
+
+
+class Gradebook:
+    """A gradebook database. Use `open_gradebook(url)` to get one."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.url = engine.url.render_as_string(hide_password=True)
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._reader = sessionmaker(engine, expire_on_commit=False)
+        writer_engine = engine.execution_options(sqlite_begin="IMMEDIATE") if self._sqlite else engine
+        self._writer = sessionmaker(writer_engine, expire_on_commit=False)
+
+    # -- lifecycle -------------------------------------------------------------
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Gradebook:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _transact(self, work: Callable[[Session], Any]) -> Any:
+        """Run `work` in one write transaction; retried if a concurrent writer raced us."""
+        last: Exception | None = None
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                with self._writer() as session, session.begin():
+                    return work(session)
+            except (IntegrityError, OperationalError) as exc:
+                last = exc
+                time.sleep(0.05 * attempt)
+        assert last is not None
+        raise last
+
+    # -- writing ---------------------------------------------------------------
+    def record(self, result: dict[str, Any]) -> None:
+        """Store one result record, replacing this student's previous result on the module.
+
+        Student, module, items, the submission and its item results are written in
+        one transaction: a reader sees the old result or the new one, never a mix.
+        """
+        for key in ("student", "module", "status"):
+            if not isinstance(result.get(key), str) or not result[key]:
+                raise GradebookError(f"result record needs a non-empty string {key!r}")
+        items = result.get("items") or []
+        if not isinstance(items, list) or not all(isinstance(i, dict) and i.get("id") for i in items):
+            raise GradebookError("result record 'items' must be a list of objects with an 'id'")
+        payload = json.dumps(result, ensure_ascii=False, default=str)
+        fields = dict(
+            status=result["status"],
+            score=_number(result.get("score"), "score"),
+            max_score=_number(result.get("max_score"), "max_score"),
+            late_penalty=_number(result.get("late_penalty"), "late_penalty"),
+            days_late=_number(result.get("days_late"), "days_late"),
+            submitted_at=_moment(result.get("submitted_at"), "submitted_at"),
+            graded_at=_moment(result.get("graded_at"), "graded_at") or now_utc(),
+            duration_s=_number(result.get("duration_s"), "duration_s", default=None),
+            submission_digest=result.get("submission_digest"),
+            source_digest=result.get("source_digest"),
+            result_json=payload,
+        )
+        item_rows = [dict(item_id=str(i["id"]), kind=str(i.get("kind", "test")),
+                          points=_number(i.get("points"), f"item {i['id']} points"),
+                          score=_number(i.get("score"), f"item {i['id']} score"),
+                          status=str(i.get("status", "")), message=str(i.get("message") or ""))
+                     for i in items]
+
+        def work(session: Session) -> None:
+            student = session.get(Student, result["student"])
+            if student is None:
+                session.add(Student(id=result["student"], name="", email="", on_roster=False))
+            module = session.get(Module, result["module"])
+            if module is None:
+                module = Module(id=result["module"], title=result["module"], max_score=0.0)
+                session.add(module)
+            if fields["max_score"]:
+                module.max_score = fields["max_score"]
+            for row in item_rows:
+                item = session.get(Item, (result["module"], row["item_id"]))
+                if item is None:
+                    session.add(Item(module_id=result["module"], item_id=row["item_id"],
+                                     kind=row["kind"], points=row["points"]))
+                else:
+                    item.kind, item.points = row["kind"], row["points"]
+            session.flush()
+            submission = session.scalar(select(Submission).where(
+                Submission.student_id == result["student"], Submission.module_id == result["module"]))
+            if submission is None:
+                submission = Submission(student_id=result["student"], module_id=result["module"])
+                session.add(submission)
+            else:
+                submission.item_results.clear()
+                session.flush()
+            for name, value in fields.items():
+                setattr(submission, name, value)
+            submission.item_results.extend(ItemResult(position=n, **row)
+                                           for n, row in enumerate(item_rows))
+
+        self._transact(work)
+
+    def sync_roster(self, students: Iterable[Any]) -> None:
+        """Mark exactly these students (objects with id, name, email) as on the roster."""
+        given = {s.id: s for s in students}
+
+        def work(session: Session) -> None:
+            for student in session.scalars(select(Student)):
+                if student.id in given:
+                    new = given.pop(student.id)
+                    student.name, student.email, student.on_roster = new.name, new.email, True
+                else:
+                    student.on_roster = False
+            for new in given.values():
+                session.add(Student(id=new.id, name=new.name, email=new.email, on_roster=True))
+
+        self._transact(work)
+
+    def sync_modules(self, modules: Iterable[Any]) -> None:
+        """Give modules (objects with id and title, e.g. course.modules) their titles."""
+        wanted = {m.id: m.title for m in modules}
+
+        def work(session: Session) -> None:
+            for module_id, title in wanted.items():
+                module = session.get(Module, module_id)
+                if module is None:
+                    session.add(Module(id=module_id, title=title, max_score=0.0))
+                else:
+                    module.title = title
+
+        self._transact(work)
+
+    def start_run(self, *, module: str | None = None, command: str = "") -> int:
+        """Note the start of an autograde run; returns its id for finish_run."""
+        def work(session: Session) -> int:
+            run = Run(started_at=now_utc(), module=module, command=command)
+            session.add(run)
+            session.flush()
+            return run.id
+
+        return self._transact(work)
+
+    def finish_run(self, run_id: int, *, n_graded: int, n_failed: int) -> None:
+        def work(session: Session) -> None:
+            run = session.get(Run, run_id)
+            if run is None:
+                raise GradebookError(f"no run {run_id} in the gradebook")
+            run.finished_at, run.n_graded, run.n_failed = now_utc(), n_graded, n_failed
+
+        self._transact(work)
+
+    # -- reading ---------------------------------------------------------------
+    def results(self, module: str | None = None, *, student: str | None = None) -> list[dict[str, Any]]:
+        """The stored result records, by module then student."""
+        query = select(Submission.result_json).order_by(Submission.module_id, Submission.student_id)
+        if module is not None:
+            query = query.where(Submission.module_id == module)
+        if student is not None:
+            query = query.where(Submission.student_id == student)
+        with self._reader() as session:
+            return [json.loads(text) for text in session.scalars(query)]
+
+    def students(self) -> list[dict[str, Any]]:
+        with self._reader() as session:
+            return [dict(id=s.id, name=s.name, email=s.email, on_roster=s.on_roster)
+                    for s in session.scalars(select(Student).order_by(Student.id))]
+
+    def runs(self) -> list[RunInfo]:
+        with self._reader() as session:
+            return [RunInfo(id=r.id, started_at=r.started_at, finished_at=r.finished_at,
+                            module=r.module, n_graded=r.n_graded, n_failed=r.n_failed,
+                            command=r.command)
+                    for r in session.scalars(select(Run).order_by(Run.id))]
+
+    def item_results(self, module: str) -> list[dict[str, Any]]:
+        """Per-item rows of one module (student, item_id, kind, points, score, status, message)."""
+        query = (select(Submission.student_id, ItemResult)
+                 .join(ItemResult, ItemResult.submission_id == Submission.id)
+                 .where(Submission.module_id == module)
+                 .order_by(Submission.student_id, ItemResult.position))
+        with self._reader() as session:
+            return [dict(student=sid, item_id=r.item_id, kind=r.kind, points=r.points,
+                         score=r.score, status=r.status, message=r.message)
+                    for sid, r in session.execute(query)]
+
+
+def open_gradebook(url: str | Path) -> Gradebook:
+    """Open (and create the tables of) the gradebook at a SQLAlchemy URL or SQLite path."""
+    text = str(url)
+    if "://" not in text:
+        text = f"sqlite:///{Path(text).expanduser().resolve()}"
+    try:
+        backend = make_url(text).get_backend_name()
+    except ArgumentError as exc:
+        raise ConfigError(f"gradebook URL {text!r} is not a database URL ({exc})") from None
+    try:
+        engine = _sqlite_engine(text) if backend == "sqlite" else create_engine(text, pool_pre_ping=True)
+    except Exception as exc:  # unknown dialect or missing driver
+        raise ConfigError(f"cannot use gradebook {text!r}: {exc}") from None
+    try:
+        Base.metadata.create_all(engine)
+    except OperationalError as exc:
+        engine.dispose()
+        raise ConfigError(f"cannot open gradebook {make_url(text).render_as_string(hide_password=True)}: "
+                          f"{exc.orig}") from None
+    return Gradebook(engine)

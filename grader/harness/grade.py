@@ -1,0 +1,144 @@
+"""Grade one submission: find and read the notebook, merge, run isolated, score.
+
+The stages, in order: locate -> read -> merge -> run (engine) -> score -> late
+policy -> result record + executed notebook.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbformat import NotebookNode
+
+from grader.engine import Cell, Job, RunResult
+from grader.harness.merge import Merged, Notice, merge
+from grader.harness.plan import graded_calls
+from grader.harness.score import run_notices, score_items, unit_test_records
+from grader.harness.session import GradingContext
+
+TIMESTAMP = "timestamp.txt"
+
+
+@dataclass
+class Graded:
+    result: dict[str, Any]
+    executed: NotebookNode | None      # the merged notebook with the run's outputs
+
+
+def locate(folder: Path, expected: str) -> tuple[Path | None, list[Notice]]:
+    """The submitted notebook: the expected name, else the folder's only .ipynb (`renamed`)."""
+    path = folder / expected
+    if path.is_file():
+        return path, []
+    others = sorted(p for p in folder.glob("*.ipynb") if p.is_file()) if folder.is_dir() else []
+    if len(others) == 1:
+        return others[0], [Notice("renamed", None,
+                                  f"expected {expected} but found {others[0].name}; graded that "
+                                  f"notebook (name it {expected} next time)")]
+    return None, []
+
+
+def read_submission(path: Path) -> NotebookNode:
+    """Read a notebook leniently (students' files are often odd); ValueError if unreadable."""
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise ValueError("the file is empty")
+    try:
+        nb = nbformat.reads(raw.decode("utf-8"), as_version=4)
+    except UnicodeDecodeError:
+        raise ValueError("the file is not UTF-8 text") from None
+    except Exception as exc:  # nbformat raises NotJSONError, KeyError, ValidationError...
+        raise ValueError(f"not a Jupyter notebook ({type(exc).__name__}: {exc})"[:300]) from None
+    if not isinstance(nb.get("cells"), list):
+        raise ValueError("not a Jupyter notebook (no cell list)")
+    return nb
+
+
+def digest_file(path: Path | None) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path and path.is_file() else ""
+
+
+def _base(ctx: GradingContext, student: str, notebook: str) -> dict[str, Any]:
+    return {"student": student, "module": ctx.module.id, "notebook": notebook,
+            "status": "graded", "score": 0.0, "max_score": ctx.module.max_score,
+            "late_penalty": 0.0, "items": [], "unit_tests": [], "notices": [],
+            "duration_s": 0.0, "source_digest": ctx.reference.digest if ctx.reference else "",
+            "submitted_at": None, "days_late": 0.0}
+
+
+def _zero_items(ctx: GradingContext, status: str, message: str) -> list[dict[str, Any]]:
+    return [{"id": i.id, "kind": i.kind, "points": i.points, "score": 0.0, "line": i.line,
+             "status": "manual" if i.kind == "manual" else status,
+             "message": "needs manual grading" if i.kind == "manual" else message,
+             "fields": []} for i in ctx.module.items]
+
+
+def executed_notebook(ctx: GradingContext, merged: Merged, run: RunResult,
+                      result: dict[str, Any]) -> NotebookNode:
+    outputs = {c.key: c for c in run.cells}
+    for cell in merged.cells:
+        if cell.cell.cell_type == "code" and cell.key in outputs:
+            cell.cell.outputs = [nbformat.from_dict(o) for o in outputs[cell.key].outputs]
+    metadata = {**ctx.released.metadata, "grader": {
+        **ctx.released.metadata.get("grader", {}), "assessments": {},
+        "result": {k: result[k] for k in ("student", "score", "max_score", "status")}}}
+    return merged.notebook(metadata)
+
+
+def run_submission(ctx: GradingContext, nb: NotebookNode, workdir: Path | None
+                   ) -> tuple[Merged, RunResult]:
+    merged = merge(ctx.module, nb, ctx.released)
+    cells = [Cell(key=c.key, source=c.cell.source) for c in merged.code_cells()]
+    calls = graded_calls(ctx.module, answered=merged.present)
+    run = ctx.engine.run(Job(cells=cells, calls=calls, workdir=workdir, limits=ctx.limits))
+    return merged, run
+
+
+def grade_submission(ctx: GradingContext, student: str, folder: Path,
+                     late=None) -> Graded:
+    """Grade `folder` (submitted/STUDENT/MODULE). `late(folder) -> (submitted_at,
+    days_late, penalty_fraction)` applies the late policy (None: not late)."""
+    started = time.perf_counter()
+    path, notices = locate(folder, ctx.module.notebook_name)
+    result = _base(ctx, student, path.name if path else ctx.module.notebook_name)
+    result["submission_digest"] = digest_file(path)
+    executed = None
+    if path is None:
+        result.update(status="missing", items=_zero_items(
+            ctx, "missing", f"no notebook submitted (expected {ctx.module.notebook_name})"))
+    else:
+        try:
+            nb = read_submission(path)
+        except (ValueError, OSError) as exc:
+            result.update(status="invalid", items=_zero_items(
+                ctx, "missing", f"{path.name} could not be read: {exc}"))
+        else:
+            merged, run = run_submission(ctx, nb, folder)
+            notices += merged.notices + run_notices(run)
+            result["items"] = score_items(ctx.course, ctx.module, run, merged, ctx.reference)
+            result["unit_tests"] = unit_test_records(run, merged)
+            result["isolation"] = {"mode": run.isolation.mode,
+                                   "guarantees": run.isolation.guarantees,
+                                   "notes": run.isolation.notes}
+            result["restarts"] = run.restarts
+            executed = executed_notebook(ctx, merged, run, result)
+    raw = round(sum(i["score"] for i in result["items"]), 4)
+    if late is not None and result["status"] == "graded":
+        submitted_at, days_late, fraction = late(folder)
+        result["submitted_at"] = submitted_at.isoformat() if submitted_at else None
+        result["days_late"] = days_late
+        if fraction > 0:
+            penalty = round(min(raw, fraction * ctx.module.max_score), 4)
+            result["late_penalty"] = penalty
+            notices.append(Notice("late", None, f"submitted {days_late:.2f} days late: "
+                                                f"-{penalty:g} points"))
+    result["score"] = round(max(0.0, raw - result["late_penalty"]), 4)
+    result["notices"] = [n.as_dict() for n in notices]
+    result["duration_s"] = round(time.perf_counter() - started, 3)
+    if executed is not None:
+        executed.metadata["grader"]["result"]["score"] = result["score"]
+    return Graded(result=result, executed=executed)

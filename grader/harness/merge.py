@@ -1,0 +1,130 @@
+"""Merge a submitted notebook with its source, by grade_id (DESIGN.md, "Submissions").
+
+- locked cells and test cells are restored from the source (notice `tampered` when
+  the student's text differs from the released text);
+- deleted locked/test cells are re-inserted where the source has them (`restored`);
+- student-added cells keep their place; answer cells keep the student's text;
+- whatever the submission says about points, locking or ids is ignored: metadata
+  comes from the source, a submission's grade_id only says which cell it is;
+- stale outputs are dropped.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import nbformat
+from nbformat import NotebookNode
+
+from grader.module import Module
+from grader.sources import SourceCell
+
+
+@dataclass
+class Notice:
+    kind: str        # tampered | restored | renamed | truncated_output | timeout | late | isolation
+    cell: str | None
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "cell": self.cell, "message": self.message}
+
+
+@dataclass
+class MergedCell:
+    key: str                       # source key for matched cells, "student-N" otherwise
+    cell: NotebookNode             # what runs / is shown (outputs cleared)
+    origin: SourceCell | None      # the source cell it stands for
+    student_index: int | None      # position in the submission (None: re-inserted)
+
+
+@dataclass
+class Merged:
+    cells: list[MergedCell]
+    notices: list[Notice] = field(default_factory=list)
+    present: set[str] = field(default_factory=set)     # source keys the student kept
+
+    def code_cells(self) -> list[MergedCell]:
+        return [c for c in self.cells if c.cell.cell_type == "code"]
+
+    def notebook(self, metadata: dict) -> NotebookNode:
+        nb = nbformat.v4.new_notebook(metadata=metadata)
+        nb.cells = [c.cell for c in self.cells]
+        return nb
+
+
+def is_protected(cell: SourceCell) -> bool:
+    """Cells whose text always comes from the source: locked cells and test cells."""
+    meta = cell.nbgrader
+    return bool(meta.get("locked")) or bool(meta.get("grade") and not meta.get("solution")
+                                            and cell.cell.cell_type == "code")
+
+
+def _normalise(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.strip().splitlines())
+
+
+def _fresh(cell: NotebookNode, source: str, metadata: dict | None = None) -> NotebookNode:
+    maker = {"code": nbformat.v4.new_code_cell, "markdown": nbformat.v4.new_markdown_cell,
+             "raw": nbformat.v4.new_raw_cell}[cell.cell_type]
+    new = maker(source=source)
+    if metadata:
+        new.metadata.update(metadata)
+    new.pop("id", None)
+    return new
+
+
+def merge(module: Module, submission: NotebookNode, released: NotebookNode) -> Merged:
+    """`released` is the module's release notebook: the text students were given."""
+    by_id: dict[str, SourceCell] = {c.grade_id: c for c in module.source.cells if c.grade_id}
+    released_text = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source
+                     for c in released.cells}
+    merged = Merged(cells=[])
+    for index, cell in enumerate(submission.cells):
+        if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
+            continue
+        grade_id = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id")
+        origin = by_id.get(grade_id) if isinstance(grade_id, str) else None
+        if origin is not None and (origin.key in merged.present
+                                   or origin.cell.cell_type != cell.cell_type):
+            origin = None      # a copy of a graded cell, or retyped: the student's own
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else str(source)
+        if origin is None:
+            merged.cells.append(MergedCell(key=f"student-{index}", cell=_fresh(cell, source),
+                                           origin=None, student_index=index))
+            continue
+        merged.present.add(origin.key)
+        metadata = {"nbgrader": origin.nbgrader}
+        if is_protected(origin):
+            expected = released_text.get(origin.grade_id, origin.source)
+            if _normalise(source) != _normalise(expected):
+                merged.notices.append(Notice(
+                    "tampered", origin.key,
+                    f"the locked cell '{origin.key}' was edited; it was graded as released"))
+            source = origin.source
+        merged.cells.append(MergedCell(key=origin.key, cell=_fresh(cell, source, metadata),
+                                       origin=origin, student_index=index))
+    _reinsert_deleted(module, merged)
+    return merged
+
+
+def _reinsert_deleted(module: Module, merged: Merged) -> None:
+    """Put back deleted protected cells after the nearest source cell that is present."""
+    for source_cell in module.source.cells:
+        if not source_cell.grade_id or source_cell.key in merged.present:
+            continue
+        if not is_protected(source_cell):
+            continue
+        position = 0
+        for earlier in reversed(module.source.cells[:source_cell.index]):
+            hits = [i for i, c in enumerate(merged.cells) if c.key == earlier.key]
+            if hits:
+                position = hits[0] + 1
+                break
+        cell = _fresh(source_cell.cell, source_cell.source, {"nbgrader": source_cell.nbgrader})
+        merged.cells.insert(position, MergedCell(key=source_cell.key, cell=cell,
+                                                 origin=source_cell, student_index=None))
+        merged.present.add(source_cell.key)
+        merged.notices.append(Notice(
+            "restored", source_cell.key,
+            f"the locked cell '{source_cell.key}' was missing; it was put back and graded"))

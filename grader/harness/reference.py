@@ -1,0 +1,133 @@
+"""Reference results: the source notebook run the way submissions are run.
+
+Run twice; an assessment key whose value differs between the runs is volatile (it is
+reported and not scored). Cached under build/reference/ keyed by the hash of the
+source, the framework stage it runs against and the harness version. The cache lives
+outside every sandbox's view: student code never sees a reference value.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader.course import Course
+from grader.engine import Cell, Engine, Job, RunResult
+from grader.export import build
+from grader.harness.compare import equal, shape_of
+from grader.harness.plan import graded_calls, limits_of
+from grader.module import Module, load_module
+
+HARNESS_VERSION = "1"
+
+
+@dataclass
+class Reference:
+    module: str
+    digest: str
+    answers: dict[str, Any]                       # assessment id -> JSON answer
+    volatile: dict[str, list[str]]                # assessment id -> keys that changed
+    calls: dict[str, dict[str, Any]]              # call key -> {"status", "message"}
+    cells: dict[str, str] = field(default_factory=dict)   # cell key -> status
+    duration_s: float = 0.0
+
+    def shapes(self) -> dict[str, dict]:
+        return {item: shape_of(value) for item, value in self.answers.items()}
+
+
+def digest_for(course: Course, module: Module) -> str:
+    stage = build(course, before=module.id)
+    h = hashlib.sha256(f"{HARNESS_VERSION}:{module.source.sha256}:{stage.digest}".encode())
+    return h.hexdigest()
+
+
+def cache_path(course: Course, module: Module) -> Path:
+    return course.build_dir / "reference" / f"{module.id}.json"
+
+
+def _volatile_keys(first: Any, second: Any, course: Course, module: Module, item: str
+                   ) -> list[str]:
+    tol = course.tolerance_for(module.id, item)
+    if isinstance(first, dict) and isinstance(second, dict):
+        return [k for k in first if k not in second or not equal(second[k], first[k], tol)]
+    return [] if equal(second, first, tol) else ["(value)"]
+
+
+def source_job(course: Course, module: Module) -> Job:
+    cells = [Cell(key=c.key, source=c.source) for c in module.source.cells
+             if c.cell.cell_type == "code"]
+    return Job(cells=cells, calls=graded_calls(module), workdir=None,
+               limits=limits_of(course.policy))
+
+
+def _summarise(run: RunResult) -> tuple[dict[str, Any], dict[str, dict], dict[str, str]]:
+    answers = {c.key: c.value for c in run.calls if c.status == "passed" and c.value_error is None}
+    calls = {c.key: {"status": c.status, "function": c.function,
+                     "message": f"{c.error.ename}: {c.error.evalue}" if c.error else ""}
+             for c in run.calls}
+    return answers, calls, {c.key: c.status for c in run.cells}
+
+
+def compute(course: Course, module: Module, engine: Engine) -> Reference:
+    job = source_job(course, module)
+    first = engine.run(job)
+    second = engine.run(job)
+    answers, calls, cells = _summarise(first)
+    again, _, _ = _summarise(second)
+    assessments = {i.id for i in module.items if i.kind == "assessment"}
+    answers = {k: v for k, v in answers.items() if k in assessments}
+    volatile = {}
+    for item, value in answers.items():
+        keys = _volatile_keys(value, again.get(item), course, module, item)
+        if keys:
+            volatile[item] = keys
+    return Reference(module=module.id, digest=digest_for(course, module), answers=answers,
+                     volatile=volatile, calls=calls, cells=cells,
+                     duration_s=first.duration_s)
+
+
+def load_cached(course: Course, module: Module) -> Reference | None:
+    path = cache_path(course, module)
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        ref = Reference(**data)
+    except (ValueError, TypeError):
+        return None
+    return ref if ref.digest == digest_for(course, module) else None
+
+
+def save(course: Course, ref: Reference) -> None:
+    path = course.build_dir / "reference" / f"{ref.module}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(asdict(ref), indent=1, sort_keys=True), encoding="utf-8")
+    tmp.replace(path)
+
+
+def reference_for(course: Course, module: Module, engine_factory) -> Reference:
+    """The cached reference, computed (with an engine from `engine_factory()`) if stale."""
+    cached = load_cached(course, module)
+    if cached is not None:
+        return cached
+    with engine_factory() as engine:
+        ref = compute(course, module, engine)
+    save(course, ref)
+    return ref
+
+
+def answer_shapes_for(course: Course, module: Module) -> dict[str, dict]:
+    """Assessment answer shapes for the release; runs the reference if needed."""
+    if not any(i.kind == "assessment" for i in module.items):
+        return {}
+    from grader.harness.session import engine_for
+    return reference_for(course, module, lambda: engine_for(course, module.id)).shapes()
+
+
+def reference(course: Course, module_id: str) -> Reference:
+    module = load_module(course.root, module_id)
+    from grader.harness.session import engine_for
+    return reference_for(course, module, lambda: engine_for(course, module_id))

@@ -1,0 +1,140 @@
+"""Score a run: items, unit tests and notices, as DESIGN.md's result.json records them."""
+from __future__ import annotations
+
+from typing import Any
+
+from grader.course import Course
+from grader.engine import CallResult, CellResult, RunResult
+from grader.harness.compare import compare
+from grader.harness.merge import Merged, Notice
+from grader.harness.messages import CellLabel, describe_error, short, traceback_excerpt
+from grader.harness.plan import UNIT_PREFIX
+from grader.harness.reference import Reference
+from grader.module import GradedItem, Module
+
+CALL_STATUS_WORDS = {
+    "timeout": "did not finish within the time limit (an infinite loop?)",
+    "crashed": "the Python process died (os._exit, a segfault, or memory exhausted)",
+}
+
+
+def cell_labels(merged: Merged) -> dict[str, CellLabel]:
+    labels = {}
+    for position, cell in enumerate(merged.cells, start=1):
+        if cell.origin is not None:
+            label = f"cell '{cell.key}'"
+        else:
+            label = f"your cell {cell.student_index + 1 if cell.student_index is not None else position}"
+        labels[cell.key] = CellLabel(label=label, text=cell.cell.source)
+    return labels
+
+
+def call_message(call: CallResult, labels: dict[str, CellLabel]) -> str:
+    if call.status == "passed":
+        return "passed"
+    if call.status in CALL_STATUS_WORDS:
+        what = f"{call.function}()" if call.function else "the call"
+        return f"{what} {CALL_STATUS_WORDS[call.status]}"
+    if call.error is not None:
+        return describe_error(call.error, labels, call.function)
+    return call.status
+
+
+def _test_item(item: GradedItem, call: CallResult | None, cell: CellResult | None,
+               labels: dict[str, CellLabel]) -> dict[str, Any]:
+    out = {"status": "passed", "score": item.points, "message": "all checks passed"}
+    if cell is not None and cell.status != "ok" and cell.error is not None:
+        out = {"status": "error", "score": 0.0, "traceback": traceback_excerpt(cell.error),
+               "message": "the test cell failed when the notebook ran: "
+                          + describe_error(cell.error, labels)}
+    if call is None:
+        return {"status": "error", "score": 0.0, "message": "the test was not run"}
+    if call.status != "passed":
+        out = {"status": call.status, "score": 0.0, "message": call_message(call, labels),
+               "traceback": traceback_excerpt(call.error)}
+    return out
+
+
+def _assessment_item(course: Course, module: Module, item: GradedItem, call: CallResult | None,
+                     ref: Reference | None, labels: dict[str, CellLabel],
+                     answered: bool) -> dict[str, Any]:
+    name = item.functions[0] if item.functions else "the function"
+    if not answered:
+        return {"status": "missing", "score": 0.0,
+                "message": f"the answer cell '{item.id}' was deleted; restore it from the "
+                           f"release and define {name}() there"}
+    if call is None:
+        return {"status": "missing", "score": 0.0, "message": f"{name}() was not called"}
+    if call.status != "passed":
+        return {"status": call.status, "score": 0.0, "message": call_message(call, labels),
+                "traceback": traceback_excerpt(call.error)}
+    if call.value_error:
+        return {"status": "failed", "score": 0.0,
+                "message": f"{name}() returned something that is not plain data: "
+                           f"{short(call.value_error)}"}
+    if ref is None or item.id not in ref.answers:
+        return {"status": "error", "score": 0.0,
+                "message": "no reference answer for this item (the reference solution failed); "
+                           "tell your instructor"}
+    volatile = frozenset(ref.volatile.get(item.id, []))
+    if "(value)" in volatile or (isinstance(ref.answers[item.id], dict)
+                                 and volatile >= set(ref.answers[item.id])):
+        return {"status": "manual", "score": 0.0,
+                "message": "the reference answer changes from run to run: graded by hand",
+                "fields": []}
+    comparison = compare(call.value, ref.answers[item.id],
+                         course.tolerance_for(module.id, item.id), volatile)
+    status = ("passed" if comparison.fraction >= 1.0 else
+              "partial" if comparison.fraction > 0 else "failed")
+    return {"status": status, "score": round(item.points * comparison.fraction, 4),
+            "message": f"{name}(): {comparison.message}",
+            "fields": [f.as_dict() for f in comparison.fields]}
+
+
+def score_items(course: Course, module: Module, run: RunResult, merged: Merged,
+                ref: Reference | None) -> list[dict[str, Any]]:
+    calls = {c.key: c for c in run.calls}
+    cells = {c.key: c for c in run.cells}
+    labels = cell_labels(merged)
+    items = []
+    for item in module.items:
+        record: dict[str, Any] = {"id": item.id, "kind": item.kind, "points": item.points,
+                                  "line": item.line}
+        if item.kind == "manual":
+            record.update(status="manual", score=0.0, message="needs manual grading")
+        elif item.kind == "test":
+            record.update(_test_item(item, calls.get(item.id), cells.get(item.id), labels))
+        else:
+            record.update(_assessment_item(course, module, item, calls.get(item.id), ref,
+                                           labels, item.id in merged.present))
+        record.setdefault("fields", [])
+        items.append(record)
+    return items
+
+
+def unit_test_records(run: RunResult, merged: Merged) -> list[dict[str, Any]]:
+    labels = cell_labels(merged)
+    return [{"name": c.key[len(UNIT_PREFIX):], "status": c.status if c.status != "passed"
+             else "passed", "message": call_message(c, labels)}
+            for c in run.calls if c.key.startswith(UNIT_PREFIX)]
+
+
+def run_notices(run: RunResult) -> list[Notice]:
+    notices = []
+    for cell in run.cells:
+        if cell.truncated:
+            notices.append(Notice("truncated_output", cell.key,
+                                  "the cell printed more than the output limit; the rest was dropped"))
+        if cell.status == "timeout":
+            notices.append(Notice("timeout", cell.key,
+                                  "the cell was stopped at the time limit; the notebook went on"))
+        elif cell.status == "crashed":
+            notices.append(Notice("crashed", cell.key,
+                                  "the cell killed the Python process; it was skipped and the "
+                                  "rest of the notebook ran in a fresh process"))
+    missing = [k for k, ok in run.isolation.guarantees.items() if not ok]
+    if missing:
+        notices.append(Notice("isolation", None,
+                              f"isolation mode {run.isolation.mode}: not guaranteed: "
+                              f"{', '.join(missing)}. " + " ".join(run.isolation.notes)))
+    return notices

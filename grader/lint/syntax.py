@@ -1,0 +1,58 @@
+"""Parse a code cell the way IPython would run it, keeping file line numbers.
+
+IPython syntax (`%magic`, `!shell`, `obj?`) is turned into Python with IPython's
+own TransformerManager before compiling, so only real syntax errors remain.
+"""
+from __future__ import annotations
+
+import ast
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
+
+# top-level `await` is legal in IPython cells
+_FLAGS = ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+
+
+@dataclass(frozen=True)
+class CellSyntaxError:
+    offset: int          # 0-based body line of the error
+    message: str
+
+
+@lru_cache(maxsize=1)
+def _transformer():  # imported lazily: IPython is slow to import
+    from IPython.core.inputtransformer2 import TransformerManager
+    return TransformerManager()
+
+
+def parse_cell(lines: tuple[str, ...]) -> ast.Module | CellSyntaxError | None:
+    """The cell's AST, its syntax error, or None for a cell magic (`%%bash` bodies are not Python)."""
+    lead = 0
+    while lead < len(lines) and not lines[lead].strip():
+        lead += 1  # IPython drops leading blank lines; keep count to map line numbers back
+    body = lines[lead:]
+    if not body:
+        return ast.Module(body=[], type_ignores=[])
+    if body[0].lstrip().startswith("%%"):
+        return None
+    text = "\n".join(body) + "\n"
+    try:
+        text = _transformer().transform_cell(text)
+    except Exception:  # IPython gives up on some broken input; let compile() say why
+        pass
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. SyntaxWarning for invalid escapes
+            return compile(text, "<cell>", "exec", flags=_FLAGS, dont_inherit=True)
+    except SyntaxError as exc:
+        lineno = min(max(exc.lineno or 1, 1), len(body))
+        return CellSyntaxError(offset=lead + lineno - 1, message=f"{type(exc).__name__}: {exc.msg}")
+    except ValueError as exc:  # e.g. null bytes in the source
+        return CellSyntaxError(offset=lead, message=f"cannot compile: {exc}")
+
+
+def harness_test_names(tree: ast.Module) -> list[str]:
+    """Top-level functions the harness calls: names starting with `test`."""
+    return [node.name for node in tree.body
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test")]

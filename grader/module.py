@@ -1,0 +1,143 @@
+"""The module model: what in a source is graded, exported and tested.
+
+Built from a SourceNotebook by reading nbgrader metadata (DESIGN.md, "Graded items")
+and the nbdev directives `#| default_exp` / `#| export`.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from IPython.core.inputtransformer2 import TransformerManager
+
+from grader.sources import SourceCell, SourceNotebook, find_module_source, read_source
+
+ItemKind = Literal["test", "assessment", "manual"]
+DEFAULT_EXP = re.compile(r"^#\|\s*default_exp\s+(\S+)\s*$", re.M)
+EXPORT = re.compile(r"^#\|\s*export\s*$", re.M)
+DIRECTIVE = re.compile(r"^#\|.*$")
+
+_transformer = TransformerManager()
+
+
+def python_source(source: str) -> str:
+    """IPython cell source as plain Python (magics and `!` lines become calls)."""
+    try:
+        return _transformer.transform_cell(source)
+    except Exception:  # IPython rejects some malformed input; let ast report it
+        return source
+
+
+def top_level_functions(source: str) -> list[str]:
+    """Names of functions defined at the top level of a cell, in order."""
+    try:
+        tree = ast.parse(python_source(source))
+    except SyntaxError:
+        return []
+    return [node.name for node in tree.body
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+
+
+@dataclass
+class GradedItem:
+    id: str
+    kind: ItemKind
+    points: float
+    cell: SourceCell
+    functions: list[str]       # test: every top-level test*; assessment: the first function
+
+    @property
+    def line(self) -> int:
+        return self.cell.line
+
+
+@dataclass
+class UnitTest:
+    name: str
+    cell: SourceCell
+
+
+@dataclass
+class Module:
+    id: str                                  # folder name, e.g. "09_training"
+    source: SourceNotebook
+    items: list[GradedItem] = field(default_factory=list)
+    unit_tests: list[UnitTest] = field(default_factory=list)
+    export_target: str | None = None         # e.g. "core.training"
+    export_cells: list[SourceCell] = field(default_factory=list)
+
+    @property
+    def path(self) -> Path:
+        return self.source.path
+
+    @property
+    def stem(self) -> str:
+        return self.path.stem
+
+    @property
+    def notebook_name(self) -> str:
+        return f"{self.stem}.ipynb"
+
+    @property
+    def max_score(self) -> float:
+        return sum(item.points for item in self.items)
+
+    def item(self, item_id: str) -> GradedItem:
+        return next(i for i in self.items if i.id == item_id)
+
+    def cell_by_key(self) -> dict[str, SourceCell]:
+        return {cell.key: cell for cell in self.source.cells}
+
+    def exported_code(self) -> str:
+        """The export cells' code with the nbdev directive lines dropped."""
+        chunks = []
+        for cell in self.export_cells:
+            body = "\n".join(l for l in cell.source.splitlines() if not DIRECTIVE.match(l))
+            chunks.append(f"# {self.id}/{self.path.name}:{cell.line}\n{body.strip()}\n")
+        return "\n\n".join(chunks)
+
+
+def classify(cell: SourceCell) -> ItemKind | None:
+    meta = cell.nbgrader
+    if not meta.get("grade"):
+        return None
+    if cell.cell.cell_type == "markdown":
+        return "manual" if meta.get("solution") else None
+    if cell.cell.cell_type != "code":
+        return None
+    return "assessment" if meta.get("solution") else "test"
+
+
+def build_module(source: SourceNotebook, module_id: str | None = None) -> Module:
+    module = Module(id=module_id or source.path.parent.name, source=source)
+    for cell in source.cells:
+        kind = classify(cell)
+        if cell.cell.cell_type == "code":
+            match = DEFAULT_EXP.search(cell.source)
+            if match and module.export_target is None:
+                module.export_target = match.group(1)
+            if EXPORT.search(cell.source):
+                module.export_cells.append(cell)
+        if kind is None:
+            if cell.cell.cell_type == "code":
+                module.unit_tests += [UnitTest(name=name, cell=cell)
+                                      for name in top_level_functions(cell.source)
+                                      if name.startswith("test")]
+            continue
+        functions = top_level_functions(cell.source) if kind != "manual" else []
+        if kind == "test":
+            functions = [f for f in functions if f.startswith("test")]
+        elif kind == "assessment":
+            functions = functions[:1]
+        module.items.append(GradedItem(id=cell.key, kind=kind,
+                                       points=float(cell.nbgrader.get("points", 0) or 0),
+                                       cell=cell, functions=functions))
+    return module
+
+
+def load_module(course_root: Path, module_id: str) -> Module:
+    path = find_module_source(course_root / "source" / module_id)
+    return build_module(read_source(path), module_id)

@@ -1,0 +1,213 @@
+"""`grader validate`: CI for a course's reference solutions.
+
+Per module, in course order, the checks (each one a JUnit test case):
+lint -> export -> reference (full marks, unit tests pass, no cell errors) ->
+stub (the release earns zero on every item) -> determinism (no volatile answers) ->
+freshness (release/ is what `grader release` would write).
+Every problem is one line `FILE:LINE: module: message`.
+"""
+from __future__ import annotations
+
+import copy
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from grader.course import Course
+from grader.errors import GraderError
+from grader.export import build
+from grader.harness.grade import grade_submission
+from grader.harness.session import GradingContext, open_context
+from grader.module import Module, load_module
+from grader.release import build_release, release
+
+CHECKS = ("lint", "export", "reference", "stub", "determinism", "freshness")
+
+
+@dataclass
+class Problem:
+    path: Path
+    line: int
+    module: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.module}: {self.message}"
+
+
+@dataclass
+class CheckOutcome:
+    check: str
+    module: str
+    problems: list[Problem] = field(default_factory=list)
+    skipped: str | None = None
+    duration_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _rel(course: Course, path: Path) -> Path:
+    try:
+        return path.relative_to(course.root)
+    except ValueError:
+        return path
+
+
+def check_lint(course: Course, module: Module) -> list[Problem]:
+    from grader.lint import lint_file
+    return [Problem(_rel(course, p.path), p.line, module.id, f"lint {p.code}: {p.message}")
+            for p in lint_file(module.path) if p.severity == "error"]
+
+
+def check_export(course: Course, module: Module) -> list[Problem]:
+    if not module.export_cells:
+        return []
+    stage = build(course, through=module.id)
+    name = f"{course.framework}.{module.export_target}"
+    proc = subprocess.run([sys.executable, "-c", f"import {name}"], capture_output=True,
+                          text=True, cwd=tempfile.gettempdir(), timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(stage.path)})
+    if proc.returncode == 0:
+        return []
+    last = (proc.stderr.strip().splitlines() or ["import failed"])[-1]
+    return [Problem(_rel(course, module.path), module.export_cells[0].line, module.id,
+                    f"the exported {name} does not import: {last}")]
+
+
+def _grade_notebook(ctx: GradingContext, nb: nbformat.NotebookNode) -> dict:
+    with tempfile.TemporaryDirectory(prefix="grader-validate-") as tmp:
+        folder = Path(tmp)
+        nbformat.write(nb, folder / ctx.module.notebook_name)
+        return grade_submission(ctx, "reference", folder).result
+
+
+def check_reference(ctx: GradingContext) -> list[Problem]:
+    module, path = ctx.module, _rel(ctx.course, ctx.module.path)
+    nb = copy.deepcopy(module.source.notebook)
+    result = _grade_notebook(ctx, nb)
+    problems = []
+    for item in result["items"]:
+        if item["kind"] != "manual" and item["score"] < item["points"]:
+            problems.append(Problem(path, item["line"], module.id,
+                                    f"the reference earns {item['score']:g}/{item['points']:g} "
+                                    f"on '{item['id']}': {item['message']}"))
+    cells = {c.key: c for c in module.source.cells}
+    for unit in result["unit_tests"]:
+        if unit["status"] != "passed":
+            line = next((u.cell.line for u in module.unit_tests if u.name == unit["name"]), 1)
+            problems.append(Problem(path, line, module.id,
+                                    f"unit test {unit['name']} {unit['status']} on the reference: "
+                                    f"{unit['message']}"))
+    for key, status in (ctx.reference.cells if ctx.reference else {}).items():
+        if status != "ok" and key in cells:
+            problems.append(Problem(path, cells[key].line, module.id,
+                                    f"the reference cell '{key}' ends with {status}"))
+    return problems
+
+
+def check_stub(ctx: GradingContext) -> list[Problem]:
+    module, path = ctx.module, _rel(ctx.course, ctx.module.path)
+    result = _grade_notebook(ctx, copy.deepcopy(ctx.released))
+    return [Problem(path, item["line"], module.id,
+                    f"vacuous {item['kind']}: the untouched release earns {item['score']:g}/"
+                    f"{item['points']:g} on '{item['id']}' (it passes without the solution)")
+            for item in result["items"] if item["score"] > 0]
+
+
+def check_determinism(ctx: GradingContext) -> list[Problem]:
+    module, path = ctx.module, _rel(ctx.course, ctx.module.path)
+    volatile = ctx.reference.volatile if ctx.reference else {}
+    return [Problem(path, module.item(item).line, module.id,
+                    f"'{item}' answers differently on two reference runs: volatile "
+                    f"{', '.join(keys)} (seed the randomness or drop the key)")
+            for item, keys in volatile.items()]
+
+
+def check_freshness(course: Course, module: Module, ctx: GradingContext) -> list[Problem]:
+    shapes = ctx.reference.shapes() if ctx.reference else {}
+    result = release(course, [module.id], check=True, shapes_for=lambda m: shapes)[0]
+    if not result.changed:
+        return []
+    return [Problem(_rel(course, result.path), 1, module.id,
+                    "release is stale: run `grader release " + module.id + "` and commit it")]
+
+
+def validate(course: Course, module_ids: list[str], *,
+             on_check: Callable[[CheckOutcome], None] = lambda o: None) -> list[CheckOutcome]:
+    outcomes: list[CheckOutcome] = []
+
+    def run(check: str, module_id: str, fn: Callable[[], list[Problem]],
+            skip: str | None = None) -> CheckOutcome:
+        started = time.perf_counter()
+        outcome = CheckOutcome(check, module_id, skipped=skip)
+        if skip is None:
+            try:
+                outcome.problems = fn()
+            except GraderError as exc:
+                outcome.problems = [Problem(Path(f"source/{module_id}"), 1, module_id, str(exc))]
+        outcome.duration_s = time.perf_counter() - started
+        outcomes.append(outcome)
+        on_check(outcome)
+        return outcome
+
+    for module_id in module_ids:
+        try:
+            module = load_module(course.root, module_id)
+        except GraderError as exc:
+            run("lint", module_id, lambda: [Problem(Path(f"source/{module_id}"), 1, module_id,
+                                                     str(exc))])
+            for check in CHECKS[1:]:
+                run(check, module_id, list, skip="the source could not be read")
+            continue
+        lint = run("lint", module_id, lambda: check_lint(course, module))
+        export = run("export", module_id, lambda: check_export(course, module))
+        blocked = ("lint errors" if not lint.ok else "export failed" if not export.ok else None)
+        ctx = None
+        if blocked is None:
+            try:
+                ctx = open_context(course, module_id)
+            except GraderError as exc:
+                blocked = f"could not run the reference: {exc}"
+        try:
+            run("reference", module_id, lambda: check_reference(ctx), skip=blocked)
+            run("stub", module_id, lambda: check_stub(ctx), skip=blocked)
+            run("determinism", module_id, lambda: check_determinism(ctx), skip=blocked)
+            run("freshness", module_id, lambda: check_freshness(course, module, ctx), skip=blocked)
+        finally:
+            if ctx is not None:
+                ctx.close()
+    return outcomes
+
+
+def junit_xml(course: Course, outcomes: list[CheckOutcome]) -> str:
+    """JUnit XML: one <testsuite> per module, one <testcase> per check."""
+    from xml.etree import ElementTree as ET
+    suites = ET.Element("testsuites", name=f"grader validate {course.id}")
+    by_module: dict[str, list[CheckOutcome]] = {}
+    for outcome in outcomes:
+        by_module.setdefault(outcome.module, []).append(outcome)
+    for module_id, checks in by_module.items():
+        suite = ET.SubElement(suites, "testsuite", name=module_id, tests=str(len(checks)),
+                              failures=str(sum(1 for c in checks if not c.ok)), errors="0",
+                              skipped=str(sum(1 for c in checks if c.skipped)),
+                              time=f"{sum(c.duration_s for c in checks):.3f}")
+        for c in checks:
+            case = ET.SubElement(suite, "testcase", name=c.check, classname=f"{course.id}.{module_id}",
+                                 time=f"{c.duration_s:.3f}")
+            if c.skipped:
+                ET.SubElement(case, "skipped", message=c.skipped)
+            elif c.problems:
+                failure = ET.SubElement(case, "failure", message=str(c.problems[0]),
+                                        type="ValidationProblem")
+                failure.text = "\n".join(str(p) for p in c.problems)
+    ET.indent(suites)
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
