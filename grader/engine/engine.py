@@ -54,7 +54,8 @@ class Engine:
             env[var] = "1"
         try:
             proc = subprocess.Popen([self.python, "-m", "grader.engine.zygote"], stdin=subprocess.PIPE,
-                                    stdout=subprocess.PIPE, env=env, bufsize=0, close_fds=True)
+                                    stdout=subprocess.PIPE, env=env, bufsize=0, close_fds=True,
+                                    start_new_session=True)  # Ctrl-C goes to the caller only
         except OSError as exc:
             raise EngineError(f"cannot start the engine's zygote with {self.python}: {exc}") from exc
         assert proc.stdin is not None and proc.stdout is not None

@@ -12,7 +12,6 @@ import resource
 import signal
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000

@@ -116,7 +116,7 @@ def main() -> None:
     os.dup2(2, 1)
     os.close(devnull)
     sys.stdout = sys.stderr
-    from .supervisor import JobRun, ZygoteState
+    from .supervisor import ZygoteState
 
     init = recv_pickle(proto_in)
     try:
@@ -145,7 +145,7 @@ def main() -> None:
 
 
 def serve(state: Any, proto_in: int, proto_out: int) -> None:
-    from .supervisor import JobRun
+    from .jobrun import JobRun
 
     while True:
         try:
