@@ -44,8 +44,10 @@ class CheckReport:
 def module_from_notebook(path: Path, nb: nbformat.NotebookNode) -> Module:
     cells = [SourceCell(index=i, cell=c, line=i + 1, body_line=i + 1)
              for i, c in enumerate(nb.cells)]
-    module_id = nb.metadata.get("grader", {}).get("module") or path.parent.name
-    return build_module(SourceNotebook(path=path, notebook=nb, cells=cells, text=""), module_id)
+    meta = nb.metadata.get("grader", {})
+    module_id = meta.get("module") or path.parent.name
+    return build_module(SourceNotebook(path=path, notebook=nb, cells=cells, text=""), module_id,
+                        tuple(meta.get("skip_unit_tests", ())))
 
 
 def tampered_cells(nb: nbformat.NotebookNode) -> list[Notice]:

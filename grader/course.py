@@ -49,6 +49,7 @@ class ModuleConfig:
     id: str                        # folder name, e.g. "09_training"
     title: str
     due: datetime | None
+    skip_unit_tests: tuple[str, ...] = ()   # test* functions the harness must not call
 
 
 @dataclass(frozen=True)
@@ -189,15 +190,20 @@ def load_course(root: Path | str = ".") -> Course:
     for n, raw in enumerate(raw_modules, start=1):
         if not isinstance(raw, dict) or not raw.get("id"):
             raise ConfigError(f"[[modules]] #{n} has no `id`", path=path)
-        unknown = set(raw) - {"id", "title", "due"}
+        unknown = set(raw) - {"id", "title", "due", "skip_unit_tests"}
         if unknown:
             raise ConfigError(f"[[modules]] {raw['id']}: unknown key(s) {', '.join(sorted(unknown))}",
                               path=path)
         if raw["id"] in {m.id for m in modules}:
             raise ConfigError(f"[[modules]] {raw['id']} is listed twice", path=path)
+        skip = raw.get("skip_unit_tests", [])
+        if not isinstance(skip, list) or not all(isinstance(n, str) for n in skip):
+            raise ConfigError(f"[[modules]] {raw['id']}: skip_unit_tests must be a list of "
+                              "function names", path=path)
         modules.append(ModuleConfig(id=str(raw["id"]), title=str(raw.get("title", raw["id"])),
                                     due=_parse_due(raw.get("due"), key=f"{raw['id']}.due",
-                                                   path=path, tz=tz)))
+                                                   path=path, tz=tz),
+                                    skip_unit_tests=tuple(skip)))
 
     overrides: dict[str, dict[str, Tolerance]] = {}
     tolerance = _section(data, "assessment", Tolerance, path)

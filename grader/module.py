@@ -68,6 +68,7 @@ class Module:
     unit_tests: list[UnitTest] = field(default_factory=list)
     export_target: str | None = None         # e.g. "core.training"
     export_cells: list[SourceCell] = field(default_factory=list)
+    skip_unit_tests: tuple[str, ...] = ()    # course.toml: unit tests never called
 
     @property
     def path(self) -> Path:
@@ -111,8 +112,10 @@ def classify(cell: SourceCell) -> ItemKind | None:
     return "assessment" if meta.get("solution") else "test"
 
 
-def build_module(source: SourceNotebook, module_id: str | None = None) -> Module:
-    module = Module(id=module_id or source.path.parent.name, source=source)
+def build_module(source: SourceNotebook, module_id: str | None = None,
+                 skip_unit_tests: tuple[str, ...] = ()) -> Module:
+    module = Module(id=module_id or source.path.parent.name, source=source,
+                    skip_unit_tests=tuple(skip_unit_tests))
     for cell in source.cells:
         kind = classify(cell)
         if cell.cell.cell_type == "code":
@@ -125,7 +128,8 @@ def build_module(source: SourceNotebook, module_id: str | None = None) -> Module
             if cell.cell.cell_type == "code":
                 module.unit_tests += [UnitTest(name=name, cell=cell)
                                       for name in top_level_functions(cell.source)
-                                      if name.startswith("test")]
+                                      if name.startswith("test")
+                                      and name not in module.skip_unit_tests]
             continue
         functions = top_level_functions(cell.source) if kind != "manual" else []
         if kind == "test":
@@ -139,5 +143,12 @@ def build_module(source: SourceNotebook, module_id: str | None = None) -> Module
 
 
 def load_module(course_root: Path, module_id: str) -> Module:
+    """The module NN_name of the course at course_root, with its course.toml settings."""
+    from grader.course import COURSE_FILE, load_course
+    skip: tuple[str, ...] = ()
+    if (course_root / COURSE_FILE).is_file():
+        configs = {m.id: m for m in load_course(course_root).modules}
+        if module_id in configs:
+            skip = configs[module_id].skip_unit_tests
     path = find_module_source(course_root / "source" / module_id)
-    return build_module(read_source(path), module_id)
+    return build_module(read_source(path), module_id, skip)

@@ -67,6 +67,7 @@ def build_release(course: Course, module: Module,
         "source_sha256": module.source.sha256,
         "max_score": module.max_score,
         "assessments": shapes or {},
+        "skip_unit_tests": list(module.skip_unit_tests),
     }
     nb.nbformat, nb.nbformat_minor = 4, 5
     nbformat.validate(nb)

@@ -223,7 +223,7 @@ class Gradebook:
 
         self._transact(work)
 
-    def start_run(self, *, module: str | None = None, command: str = "") -> int:
+    def start_run(self, module: str | None = None, *, command: str = "") -> int:
         """Note the start of an autograde run; returns its id for finish_run."""
         def work(session: Session) -> int:
             run = Run(started_at=now_utc(), module=module, command=command)

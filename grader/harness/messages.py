@@ -37,6 +37,8 @@ def short(value: str, limit: int = MAX_VALUE) -> str:
 def describe_error(error: ErrorInfo, cells: dict[str, CellLabel],
                    function: str | None = None) -> str:
     head = f"{error.ename}: {short(error.evalue)}" if error.evalue else error.ename
+    if error.ename == "NotImplementedError" and not error.evalue:
+        head = "NotImplementedError (not written yet: replace the `raise NotImplementedError()`)"
     where = []
     student = next(((k, n, f) for kind, k, n, f in _frames(error) if kind == "cell"), None)
     test = next(((k, n, f) for kind, k, n, f in _frames(error) if kind == "setup"), None)

@@ -39,7 +39,8 @@ class Reference:
 
 def digest_for(course: Course, module: Module) -> str:
     stage = build(course, before=module.id)
-    h = hashlib.sha256(f"{HARNESS_VERSION}:{module.source.sha256}:{stage.digest}".encode())
+    h = hashlib.sha256(f"{HARNESS_VERSION}:{module.source.sha256}:{stage.digest}:"
+                       f"{','.join(module.skip_unit_tests)}".encode())
     return h.hexdigest()
 
 

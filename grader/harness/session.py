@@ -24,7 +24,7 @@ def engine_for(course: Course, module_id: str, *, isolation: str = "auto") -> En
     stage = build(course, before=module_id)
     return Engine(framework_path=stage.path,
                   preload=["numpy", *stage.preload(course.framework)],
-                  isolation=isolation)
+                  isolation=isolation, hide=[course.root])
 
 
 @dataclass

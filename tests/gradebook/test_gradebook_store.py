@@ -76,7 +76,7 @@ def test_roster_runs_and_unknown_students(sqlite_url: str) -> None:
         gradebook.sync_roster([Student("bob", "Bob Brown", "")])
         assert {s["id"]: s["on_roster"] for s in gradebook.students()} == {
             "alice": False, "bob": True, "mallory": False}
-        run = gradebook.start_run(module=MODULE, command="grader autograde 09_training")
+        run = gradebook.start_run(MODULE, command="grader autograde 09_training")
         gradebook.finish_run(run, n_graded=3, n_failed=1)
         (info,) = gradebook.runs()
         assert (info.module, info.n_graded, info.n_failed) == (MODULE, 3, 1)
