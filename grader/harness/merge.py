@@ -50,7 +50,7 @@ class Merged:
         nb = nbformat.v4.new_notebook(metadata=metadata)
         nb.cells = [c.cell for c in self.cells]
         for index, cell in enumerate(nb.cells):    # nbformat 4.5 wants unique cell ids
-            cell["id"] = f"c{index}-{abs(hash(self.cells[index].key)) % 10**8}"
+            cell["id"] = f"cell-{index}"
         return nb
 
 
