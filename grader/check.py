@@ -10,6 +10,7 @@ instructor trying a notebook), the module's framework stage build is used.
 from __future__ import annotations
 
 import copy
+import importlib.util
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,14 +70,29 @@ def tampered_cells(nb: nbformat.NotebookNode) -> list[Notice]:
     return notices
 
 
-def _course_framework(course_root: Path | None, module_id: str) -> tuple[Path | None, list[str],
-                                                                          Policy]:
-    """The stage build when the notebook is checked inside its course, else nothing."""
+def installed_framework(name: str | None) -> Path | None:
+    """The folder holding the installed framework package (for the sandbox's allow-list)."""
+    if not name:
+        return None
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0]).parent
+
+
+def _course_framework(course_root: Path | None, module_id: str, framework: str | None
+                      ) -> tuple[Path | None, list[str], Policy]:
+    """The stage build when the notebook is checked inside its course, else the
+    framework package installed where grader runs."""
+    outside = (installed_framework(framework), ["numpy", *([framework] if framework else [])])
     if course_root is None or not (course_root / "course" / "course.toml").is_file():
-        return None, ["numpy"], Policy()
+        return *outside, Policy()
     course: Course = load_course(course_root)
     if module_id not in {m.id for m in course.modules}:
-        return None, ["numpy"], course.policy
+        return *outside, course.policy
     from grader.export import build
     stage = build(course, before=module_id)
     return stage.path, ["numpy", *stage.preload(course.framework)], course.policy
@@ -96,7 +112,7 @@ def check_notebook(path: Path, *, course_root: Path | None = None, timeout_s: fl
         raise ConfigError(f"{path} has no grader metadata: is it a notebook from release/? "
                           "(grader check needs the course's released notebook)")
     module = module_from_notebook(path, nb)
-    framework, preload, policy = _course_framework(course_root, module.id)
+    framework, preload, policy = _course_framework(course_root, module.id, meta.get("framework"))
     merged = merge(module, nb, copy.deepcopy(nb))
     job = Job(cells=[Cell(key=c.key, source=c.cell.source) for c in merged.code_cells()],
               calls=graded_calls(module), workdir=path.parent,

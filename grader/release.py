@@ -62,6 +62,7 @@ def build_release(course: Course, module: Module,
         seen.add(cell["id"])
     nb.metadata["grader"] = {
         "course": course.id,
+        "framework": course.framework,
         "module": module.id,
         "source": f"source/{module.id}/{module.path.name}",
         "source_sha256": module.source.sha256,

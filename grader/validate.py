@@ -141,9 +141,17 @@ def check_freshness(course: Course, module: Module, ctx: GradingContext) -> list
                     "release is stale: run `grader release " + module.id + "` and commit it")]
 
 
+def in_course_order(course: Course, module_ids: list[str]) -> list[str]:
+    """Each module once, in course.toml's order (unknown ids last, as given)."""
+    order = {m.id: index for index, m in enumerate(course.modules)}
+    return sorted(dict.fromkeys(module_ids), key=lambda m: order.get(m, len(order)))
+
+
 def validate(course: Course, module_ids: list[str], *,
              on_check: Callable[[CheckOutcome], None] = lambda o: None) -> list[CheckOutcome]:
+    """Run the checks for `module_ids`, module by module in course order."""
     outcomes: list[CheckOutcome] = []
+    module_ids = in_course_order(course, module_ids)
 
     def run(check: str, module_id: str, fn: Callable[[], list[Problem]],
             skip: str | None = None) -> CheckOutcome:

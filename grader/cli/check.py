@@ -41,8 +41,9 @@ def check(ctx: click.Context, notebook: Path, as_json: bool, timeout: float | No
 
 def print_report(record: dict) -> None:
     table = Table(title=f"{record['module']}: {record['notebook']}", title_justify="left")
-    for column in ("item", "kind", "points", "status", "message"):
-        table.add_column(column, overflow="fold")
+    for column in ("item", "kind", "points", "status"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("message", overflow="fold")
     for item in record["items"]:
         style = STYLE.get(item["status"], "")
         points = f"{item['score']:g}/{item['points']:g}" if item["score"] is not None \

@@ -1,14 +1,17 @@
 """Small helpers the subcommands share: the course, the consoles, module arguments."""
 from __future__ import annotations
 
+import sys
+
 import click
 from rich.console import Console
 
 from grader.course import Course, load_course
 
 # Machine-readable output goes to stdout alone; logs, progress and warnings to stderr.
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+# Piped output (logs, CI) gets a wide fixed width so tables do not fold names.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
 
 
 def course_of(ctx: click.Context) -> Course:

@@ -21,10 +21,10 @@ def validate(ctx: click.Context, modules: tuple[str, ...], junit: Path | None) -
     earns zero on every item; two reference runs agree; release/ is fresh. Each
     problem prints as FILE:LINE: module: message. Exit 1 on any problem.
     """
-    from grader.validate import CHECKS, junit_xml, validate as run_validate
+    from grader.validate import CHECKS, in_course_order, junit_xml, validate as run_validate
 
     course = course_of(ctx)
-    ids = module_ids(course, modules)
+    ids = in_course_order(course, module_ids(course, modules))
 
     def on_check(outcome) -> None:
         for problem in outcome.problems:

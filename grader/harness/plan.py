@@ -17,7 +17,7 @@ UNIT_PREFIX = "unit:"
 def limits_of(policy: Policy, *, timeout_s: float | None = None,
               memory_mb: int | None = None) -> Limits:
     return Limits(cell_timeout_s=timeout_s or policy.cell_timeout_s,
-                  call_timeout_s=max(timeout_s or 0, policy.item_timeout_s),
+                  call_timeout_s=timeout_s or policy.item_timeout_s,
                   memory_mb=memory_mb or policy.memory_mb,
                   output_cap_bytes=policy.output_cap_bytes)
 

@@ -56,13 +56,21 @@ def _test_item(item: GradedItem, call: CallResult | None, cell: CellResult | Non
 
 
 def _assessment_item(course: Course, module: Module, item: GradedItem, call: CallResult | None,
-                     ref: Reference | None, labels: dict[str, CellLabel],
-                     answered: bool) -> dict[str, Any]:
+                     cell: CellResult | None, ref: Reference | None,
+                     labels: dict[str, CellLabel], answered: bool) -> dict[str, Any]:
     name = item.functions[0] if item.functions else "the function"
     if not answered:
         return {"status": "missing", "score": 0.0,
                 "message": f"the answer cell '{item.id}' was deleted; restore it from the "
                            f"release and define {name}() there"}
+    never_defined = (call is not None and call.error is not None
+                     and call.error.ename == "NameError" and name in call.error.evalue)
+    if never_defined and cell is not None and cell.status in ("crashed", "timeout"):
+        what = ("killed the Python process" if cell.status == "crashed"
+                else "did not finish within the time limit")
+        return {"status": cell.status, "score": 0.0,
+                "message": f"the answer cell '{item.id}' {what} when the notebook ran, so "
+                           f"{name}() was never defined"}
     if call is None:
         return {"status": "missing", "score": 0.0, "message": f"{name}() was not called"}
     if call.status != "passed":
@@ -105,8 +113,9 @@ def score_items(course: Course, module: Module, run: RunResult, merged: Merged,
         elif item.kind == "test":
             record.update(_test_item(item, calls.get(item.id), cells.get(item.id), labels))
         else:
-            record.update(_assessment_item(course, module, item, calls.get(item.id), ref,
-                                           labels, item.id in merged.present))
+            record.update(_assessment_item(course, module, item, calls.get(item.id),
+                                           cells.get(item.id), ref, labels,
+                                           item.id in merged.present))
         record.setdefault("fields", [])
         items.append(record)
     return items

@@ -110,8 +110,7 @@ def test_edited_locked_test_cell_is_graded_as_released(training, release, tmp_pa
     nb = edit(release, TEST, lambda s: "def test_module_training():\n    pass\n")
     result = grade(training, nb, tmp_path)
     assert items(result)[TEST]["score"] == 0
-    assert {"kind": "tampered", "cell": TEST} <= {**result["notices"][0]} or any(
-        n["kind"] == "tampered" and n["cell"] == TEST for n in result["notices"])
+    assert any(n["kind"] == "tampered" and n["cell"] == TEST for n in result["notices"])
 
 
 def test_deleted_locked_test_cell_is_restored_and_graded(training, complete, release, tmp_path):

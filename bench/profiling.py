@@ -1,0 +1,107 @@
+"""Where the time of a grading batch goes: cProfile on the coordinator side, the engine's
+own timings (per cell and per graded call, measured inside the sandbox) on the kernel side.
+
+One worker grades the batch in the calling thread (the same functions the batch runs:
+grade_submission, then Outputs.write), so cProfile sees everything the host does; the
+time the host spends blocked in Engine.run is split, with the RunResults, into student
+cells, graded calls, sandbox set-up/tear-down and the pipe round trip.
+"""
+from __future__ import annotations
+
+import cProfile
+import io
+import pstats
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+MODULE = "09_training"
+
+# (label, function name, file suffix): cumulative times taken from the profile
+HOST_PARTS = [
+    ("read the submitted notebook", "read_submission", "grader/harness/grade.py"),
+    ("merge with the source (restore locked/test cells)", "merge", "grader/harness/merge.py"),
+    ("score items against the reference", "score_items", "grader/harness/score.py"),
+    ("executed notebook (outputs into cells)", "executed_notebook", "grader/harness/grade.py"),
+    ("feedback HTML (Jinja)", "write_feedback", "grader/reports/feedback.py"),
+    ("gradebook write (SQLite transaction)", "record", "grader/gradebook/store.py"),
+    ("result.json + executed .ipynb (atomic writes)", "write_atomic", "grader/autograde/batch.py"),
+    ("skip-unchanged digest of the folder", "folder_digest", "grader/autograde/discover.py"),
+]
+
+
+def _cumulative(stats: pstats.Stats, name: str, suffix: str) -> float:
+    return sum(row[3] for (path, _, func), row in stats.stats.items()  # type: ignore[attr-defined]
+               if func == name and path.replace("\\", "/").endswith(suffix))
+
+
+def profile_batch(course: Any, students: list[str], out: Path) -> dict[str, Any]:
+    from grader.autograde.batch import Outputs, late_checker
+    from grader.autograde.discover import discover, folder_digest
+    from grader.gradebook.store import open_gradebook
+    from grader.harness.grade import grade_submission
+    from grader.harness.reference import reference
+    from grader.harness.session import open_context
+
+    submissions = discover(course, MODULE, students)
+    ref = reference(course, MODULE)
+    outputs = Outputs(course, open_gradebook(course.db_url))
+    late = late_checker(course, MODULE)
+    t0 = time.perf_counter()
+    ctx = open_context(course, MODULE, reference=ref)
+    open_s = time.perf_counter() - t0
+    runs: list[Any] = []
+    engine_run = ctx.engine.run
+
+    def recording_run(job: Any) -> Any:
+        result = engine_run(job)
+        runs.append(result)
+        return result
+
+    ctx.engine.run = recording_run  # type: ignore[method-assign]
+    profiler = cProfile.Profile()
+    try:
+        started = time.perf_counter()
+        profiler.enable()
+        for s in submissions:
+            graded = grade_submission(ctx, s.student, s.folder, late=late)
+            graded.result["folder_digest"] = folder_digest(s.folder)
+            outputs.write(s, graded)
+        profiler.disable()
+        total = time.perf_counter() - started
+    finally:
+        ctx.close()
+
+    stats = pstats.Stats(profiler)
+    engine_s = _cumulative(stats, "recording_run", "bench/profiling.py")
+    cells_s = sum(c.duration_s for r in runs for c in r.cells)
+    calls_s = sum(c.duration_s for r in runs for c in r.calls)
+    in_sandbox_s = sum(r.duration_s for r in runs)
+    parts = [("student cells running in the kernel", cells_s),
+             ("graded calls (tests, assessments, unit tests)", calls_s),
+             ("sandbox fork, namespaces, copy-in, tear-down", max(0.0, in_sandbox_s - cells_s - calls_s)),
+             ("engine pipe round trip (pickle the job and result)", max(0.0, engine_s - in_sandbox_s))]
+    parts += [(label, _cumulative(stats, name, suffix)) for label, name, suffix in HOST_PARTS]
+    # write_atomic is called inside Outputs.write after feedback; the parts do not nest
+    parts.append(("other (Python overhead, logging, ...)", max(0.0, total - sum(p[1] for p in parts))))
+    cell_time: Counter[str] = Counter()
+    for r in runs:
+        for c in r.cells:
+            cell_time[c.key] += c.duration_s
+        for c in r.calls:
+            cell_time[f"call {c.key}"] += c.duration_s
+
+    buf = io.StringIO()
+    pstats.Stats(profiler, stream=buf).sort_stats("cumulative").print_stats(40)
+    out.write_text(buf.getvalue(), encoding="utf-8")
+    n = max(1, len(submissions))
+    return {
+        "submissions": len(submissions), "seconds": round(total, 3),
+        "per_submission_s": round(total / n, 4), "engine_start_s": round(open_s, 3),
+        "breakdown": [{"what": label, "seconds": round(s, 3), "share": round(s / total, 4)}
+                      for label, s in sorted(parts, key=lambda p: -p[1])],
+        "slowest_cells": [{"cell": k, "seconds_per_submission": round(v / n, 4)}
+                          for k, v in cell_time.most_common(6)],
+        "pstats": str(out),
+    }

@@ -1,0 +1,252 @@
+"""Grade a module's submissions on a Dask distributed cluster.
+
+The coordinator (the machine running `grader autograde --scheduler ADDRESS`) does
+what needs the whole course: it finds the submissions, decides which are up to date,
+computes the reference and the framework stage build. It then packs what a worker
+needs into one in-memory tar.gz (course.toml, the sources up to the module, the stage
+build and the reference results), scatters it to every worker once, and submits one
+task per submission carrying that submission folder's files as bytes.
+
+A worker needs only the installed package: it unpacks the course bundle once per
+process (cached by digest), keeps one warm GradingContext (engine + zygote) per
+thread, unpacks the submission into a temporary folder and calls grade_submission,
+exactly as the local batch does. It returns the result record and the executed
+notebook; the coordinator alone writes outputs (gradebook, result.json, feedback),
+so the gradebook keeps a single writer and a crash loses nothing already written.
+"""
+from __future__ import annotations
+
+import atexit
+import hashlib
+import io
+import json
+import shutil
+import tarfile
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from grader.autograde.batch import ModuleSummary, Outputs, error_result, late_checker
+from grader.autograde.discover import Submission, discover, folder_digest, is_up_to_date
+from grader.course import COURSE_FILE, Course, load_course
+from grader.errors import ConfigError
+from grader.export import build
+from grader.harness.grade import Graded, grade_submission
+from grader.harness.reference import Reference, cache_path, reference_for
+from grader.harness.session import GradingContext, engine_for, open_context
+from grader.module import load_module
+
+BUNDLE_BUILD = "build"           # where the bundle puts the build folder, whatever course.toml says
+IN_FLIGHT_PER_THREAD = 4         # tasks submitted ahead per worker thread (bounds coordinator memory)
+
+
+# -- packing (coordinator side) --------------------------------------------------------------
+def _add_tree(tar: tarfile.TarFile, folder: Path, arcname: str) -> None:
+    """Add a folder with sorted entries and fixed metadata, so the bytes are reproducible."""
+    for path in [folder, *sorted(folder.rglob("*"))]:
+        if path.name == "__pycache__" or "__pycache__" in path.parts:
+            continue
+        rel = path.relative_to(folder)
+        info = tar.gettarinfo(str(path), arcname=str(Path(arcname) / rel) if rel.parts else arcname)
+        info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
+        if path.is_file():
+            with path.open("rb") as fh:
+                tar.addfile(info, fh)
+        elif path.is_dir():
+            tar.addfile(info)
+
+
+def _add_bytes(tar: tarfile.TarFile, arcname: str, data: bytes) -> None:
+    info = tarfile.TarInfo(arcname)
+    info.size, info.mode = len(data), 0o644
+    tar.addfile(info, io.BytesIO(data))
+
+
+def pack_course(course: Course, module_id: str) -> bytes:
+    """What a worker needs to grade `module_id`: course.toml, the sources of the module
+    and the modules before it (the stage build is checked against them), the stage build
+    and the cached reference. Nothing else (no roster, no submissions, no gradebook)."""
+    ref_path = cache_path(course, load_module(course.root, module_id))
+    stage = course.build_dir / "stages" / module_id
+    if not ref_path.is_file() or not stage.is_dir():
+        raise ConfigError(f"the reference or the stage build of {module_id} is missing "
+                          f"(expected {ref_path} and {stage})")
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz", compresslevel=6) as tar:
+        _add_bytes(tar, str(COURSE_FILE), (course.root / COURSE_FILE).read_bytes())
+        for config in [*course.modules_before(module_id), course.module(module_id)]:
+            folder = course.source_dir / config.id
+            if folder.is_dir():
+                _add_tree(tar, folder, f"source/{config.id}")
+        _add_tree(tar, stage, f"{BUNDLE_BUILD}/stages/{module_id}")
+        _add_bytes(tar, f"{BUNDLE_BUILD}/reference/{module_id}.json", ref_path.read_bytes())
+    return buf.getvalue()
+
+
+def pack_folder(folder: Path) -> dict[str, bytes]:
+    """Every file of a submission folder, by path relative to it."""
+    return {str(p.relative_to(folder)): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+# -- worker side -------------------------------------------------------------------------------
+_lock = threading.Lock()
+_courses: dict[str, Path] = {}            # bundle digest -> unpacked course root
+_local = threading.local()                # .key, .ctx: this thread's warm grading context
+_contexts: list[GradingContext] = []      # every context opened in this process (closed at exit)
+
+
+def _safe_extract(data: bytes, dest: Path) -> None:
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+        tar.extractall(dest, filter="data")
+
+
+def _course_root(bundle: bytes, digest: str) -> Path:
+    with _lock:
+        root = _courses.get(digest)
+        if root is None:
+            if hashlib.sha256(bundle).hexdigest() != digest:
+                raise ConfigError("the course bundle is corrupt (digest mismatch)")
+            root = Path(tempfile.mkdtemp(prefix="grader-course-"))
+            _safe_extract(bundle, root)
+            _courses[digest] = root
+        return root
+
+
+def _context(bundle: bytes, digest: str, module_id: str, timeout_s: float | None,
+             memory_mb: int | None, isolation: str) -> GradingContext:
+    key = (digest, module_id, timeout_s, memory_mb, isolation)
+    if getattr(_local, "key", None) == key and _local.ctx is not None:
+        return _local.ctx
+    if getattr(_local, "ctx", None) is not None:      # a new course version: retire the old engine
+        _local.ctx.close()
+        with _lock:
+            _contexts.remove(_local.ctx)
+        _local.key = _local.ctx = None
+    root = _course_root(bundle, digest)
+    course = load_course(root)
+    course.build_dir = root / BUNDLE_BUILD
+    data = json.loads((course.build_dir / "reference" / f"{module_id}.json").read_text("utf-8"))
+    ctx = open_context(course, module_id, timeout_s=timeout_s, memory_mb=memory_mb,
+                       isolation=isolation, reference=Reference(**data))
+    with _lock:
+        _contexts.append(ctx)
+    _local.key, _local.ctx = key, ctx
+    return ctx
+
+
+@atexit.register
+def _close_all() -> None:
+    with _lock:
+        contexts, _contexts[:] = list(_contexts), []
+        roots = list(_courses.values())
+        _courses.clear()
+    for ctx in contexts:
+        try:
+            ctx.close()
+        except Exception:
+            pass
+    for root in roots:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def grade_remote(bundle: bytes, digest: str, module_id: str, student: str,
+                 files: dict[str, bytes], timeout_s: float | None = None,
+                 memory_mb: int | None = None, isolation: str = "auto"
+                 ) -> tuple[dict[str, Any], str | None]:
+    """The task: grade one submission on a worker; (result record, executed notebook JSON)."""
+    ctx = _context(bundle, digest, module_id, timeout_s, memory_mb, isolation)
+    with tempfile.TemporaryDirectory(prefix="grader-sub-") as tmp:
+        folder = Path(tmp) / student / module_id
+        folder.mkdir(parents=True)
+        for rel, data in files.items():
+            path = (folder / rel).resolve()
+            if not path.is_relative_to(folder.resolve()):
+                raise ValueError(f"submission file outside its folder: {rel!r}")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        graded = grade_submission(ctx, student, folder, late=late_checker(ctx.course, module_id))
+    executed = nbformat.writes(graded.executed) if graded.executed is not None else None
+    return graded.result, executed
+
+
+# -- coordinator -------------------------------------------------------------------------------
+def grade_module_on_cluster(course: Course, module_id: str, *, scheduler: Any,
+                            students: list[str] | None = None, timeout_s: float | None = None,
+                            memory_mb: int | None = None, force: bool = False,
+                            outputs: Outputs,
+                            on_progress: Callable[[str, int, int], None] = lambda *a: None,
+                            isolation: str = "auto") -> ModuleSummary:
+    """Like batch.grade_module, with the grading done by the cluster's workers.
+    `scheduler` is an address ("tcp://host:8786") or a distributed.Client."""
+    from distributed import Client, as_completed
+
+    started = time.perf_counter()
+    module = load_module(course.root, module_id)
+    summary = ModuleSummary(module=module_id, max_score=module.max_score)
+    submissions = discover(course, module_id, students)
+    summary.submissions = len(submissions)
+    reference: Reference = reference_for(course, module,
+                                         lambda: engine_for(course, module_id, isolation=isolation))
+    todo_list = [s for s in submissions if force or not is_up_to_date(course, s, reference.digest)]
+    summary.skipped = len(submissions) - len(todo_list)
+    on_progress(module_id, 0, len(todo_list))
+    if not todo_list:
+        summary.duration_s = time.perf_counter() - started
+        return summary
+    build(course, before=module_id)
+    bundle = pack_course(course, module_id)
+    digest = hashlib.sha256(bundle).hexdigest()
+
+    own_client = not isinstance(scheduler, Client)
+    client = Client(scheduler) if own_client else scheduler
+    futures: dict[Any, tuple[Submission, str]] = {}
+    try:
+        [bundle_future] = client.scatter([bundle], broadcast=True, hash=False)
+        threads = sum(client.nthreads().values()) or 1
+        pending = iter(todo_list)
+
+        def submit_next() -> Any | None:
+            submission = next(pending, None)
+            if submission is None:
+                return None
+            future = client.submit(grade_remote, bundle_future, digest, module_id,
+                                   submission.student, pack_folder(submission.folder),
+                                   timeout_s, memory_mb, isolation, pure=False,
+                                   key=f"grade-{module_id}-{submission.student}-{time.time_ns()}")
+            futures[future] = (submission, folder_digest(submission.folder))
+            return future
+
+        first = [f for f in (submit_next() for _ in range(threads * IN_FLIGHT_PER_THREAD)) if f]
+        running = as_completed(first)
+        for count, future in enumerate(running, start=1):
+            submission, sub_digest = futures.pop(future)
+            try:
+                result, executed = future.result()
+                graded = Graded(result=result, executed=nbformat.reads(executed, as_version=4)
+                                if executed is not None else None)
+                graded.result["folder_digest"] = sub_digest
+            except Exception as exc:   # a worker lost or a harness bug: this submission only
+                graded = error_result(module, submission, exc)
+            nxt = submit_next()
+            if nxt is not None:
+                running.add(nxt)
+            outputs.write(submission, graded)
+            result = graded.result
+            summary.graded += 1
+            summary.scores.append(result["score"])
+            if result["status"] != "graded" or any(i["status"] == "crashed" for i in result["items"]):
+                summary.failed_to_run += 1
+            on_progress(module_id, count, len(todo_list))
+    finally:
+        if futures:                      # interrupted: do not leave work queued on the cluster
+            client.cancel(list(futures))
+        if own_client:
+            client.close()
+    summary.duration_s = time.perf_counter() - started
+    return summary
