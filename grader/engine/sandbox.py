@@ -208,6 +208,10 @@ def setup_root(spec: RootSpec, new_root: str, workdir: str, tmp_size_mb: int = 2
     mount(None, "/", None, MS_REC | MS_PRIVATE)
     mount("tmpfs", new_root, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=755")
     R = new_root.rstrip("/")
+    # /tmp first: allowed paths may live under /tmp (a clone in /tmp, a test's course)
+    # and their binds must land on top of the sandbox's tmpfs, not under it.
+    os.makedirs(R + "/tmp", exist_ok=True)
+    mount("tmpfs", R + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_size_mb}m,mode=1777")
     ops: list[tuple[str, str]] = [(p, "bind") for p in spec.read_only] + [(m, "mask") for m in spec.masks]
     ops.sort(key=lambda op: (op[0].count("/"), op[1] == "bind"))
     for path, kind in ops:
@@ -238,8 +242,6 @@ def setup_root(spec: RootSpec, new_root: str, workdir: str, tmp_size_mb: int = 2
     mount("tmpfs", R + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777")
     os.makedirs(R + "/proc", exist_ok=True)
     mount("proc", R + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    os.makedirs(R + "/tmp", exist_ok=True)
-    mount("tmpfs", R + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_size_mb}m,mode=1777")
     os.makedirs(R + SANDBOX_CWD, exist_ok=True)
     mount(workdir, R + SANDBOX_CWD, None, MS_BIND)
     mount(None, R + SANDBOX_CWD, None, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV)

@@ -57,7 +57,8 @@ def test_json_has_no_reference_values_or_hidden_tests(course, complete, tmp_path
     batch = next(i for i in record["items"] if i["id"] == "training-batch-size")
     assert batch["status"] == "answered"          # right shape; the wrong value is not revealed
     text = proc.stdout
-    assert "171598" not in text and "expected" not in text
+    assert "171598" not in text, text
+    assert '"expected"' not in text
 
 
 def test_wrong_shape_is_reported(course, complete, tmp_path):
