@@ -1,10 +1,12 @@
 """`grader validate` on a small course copy, clean and deliberately broken.
 
-Every case goes through the real console script (`grader --course ROOT validate ...`)
-and reads back both outputs CI sees: the problem lines on stdout (`FILE:LINE: module:
-message`) and the JUnit file, which also tells which check failed and is validated
-against tests/validate/junit.xsd each time. Sources are broken by editing a copy of
-the tiny course (conftest.py), so every expected line number is looked up in the edited file.
+Each case reads back what CI sees: the problem lines (`FILE:LINE: module: message`) and
+the JUnit file, which says which check failed and is validated against
+tests/validate/junit.xsd every time. Exit statuses, the summary table and module order
+go through the real console script (`grader --course ROOT validate ... --junit FILE`);
+the engine-heavy cases call the same Python API in-process, since every `grader`
+process pays seconds of imports. Sources are broken by editing a copy of the tiny
+course (conftest.py), and every expected line number is looked up in the edited file.
 """
 from __future__ import annotations
 
@@ -19,7 +21,6 @@ from grader.validate import CHECKS, validate
 TINY = "01_tiny"
 TINY_PY = f"source/{TINY}/tiny_dev.py"
 ENGINE_CHECKS = ("reference", "stub", "determinism", "freshness")
-
 
 
 def only_problem(run) -> str:
