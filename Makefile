@@ -35,6 +35,7 @@ demo: install
 
 test: install system-deps
 	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile -q
+	$(BIN)/grader validate --junit build/validate-junit.xml
 
 bench: install
 	$(BIN)/python -m bench.run
