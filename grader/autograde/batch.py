@@ -73,6 +73,8 @@ class Outputs:
 
     def __init__(self, course: Course, gradebook: Any, feedback: bool = True):
         self.course, self.gradebook, self.feedback = course, gradebook, feedback
+        self._env = None          # one compiled Jinja environment for the whole batch
+        self._names: dict[str, str] | None = None
 
     def write(self, submission: Submission, graded: Graded) -> None:
         result = graded.result
@@ -80,8 +82,13 @@ class Outputs:
         if graded.executed is not None:
             write_atomic(folder / result["notebook"], nbformat.writes(graded.executed))
         if self.feedback:
+            from grader.reports.env import template_env
             from grader.reports.feedback import write_feedback
-            write_feedback(self.course, result)
+            if self._env is None:
+                self._env = template_env(self.course)
+                self._names = {s.id: s.name for s in self.course.roster()}
+            write_feedback(self.course, result, env=self._env,
+                           student_name=self._names.get(result["student"], ""))
         if self.gradebook is not None:
             self.gradebook.record(result)
         write_atomic(folder / "result.json", json.dumps(result, indent=1, sort_keys=False))

@@ -66,13 +66,12 @@ def _normalise(text: str) -> str:
 
 
 def _fresh(cell: NotebookNode, source: str, metadata: dict | None = None) -> NotebookNode:
-    maker = {"code": nbformat.v4.new_code_cell, "markdown": nbformat.v4.new_markdown_cell,
-             "raw": nbformat.v4.new_raw_cell}[cell.cell_type]
-    new = maker(source=source)
-    if metadata:
-        new.metadata.update(metadata)
-    new.pop("id", None)
-    return new
+    """A clean cell of the same type: no outputs, no execution count, no student metadata.
+    (Built directly: nbformat's new_*_cell validates each cell, a third of merge time.)"""
+    new = {"cell_type": cell.cell_type, "metadata": dict(metadata or {}), "source": source}
+    if cell.cell_type == "code":
+        new.update(outputs=[], execution_count=None)
+    return nbformat.from_dict(new)
 
 
 def merge(module: Module, submission: NotebookNode, released: NotebookNode) -> Merged:

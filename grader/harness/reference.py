@@ -105,7 +105,7 @@ def save(course: Course, ref: Reference) -> None:
     path = course.build_dir / "reference" / f"{ref.module}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(asdict(ref), indent=1, sort_keys=True), encoding="utf-8")
+    tmp.write_text(json.dumps(asdict(ref), indent=1), encoding="utf-8")
     tmp.replace(path)
 
 

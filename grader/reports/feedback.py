@@ -1,0 +1,144 @@
+"""Feedback pages: feedback/STUDENT/MODULE/<notebook stem>.html, one per result record.
+
+The page is built from a normalised view of the record, so a template (including
+a course's override) never sees reference values unless `policy.show_expected`.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment
+
+from grader.course import Course, ModuleConfig
+from grader.errors import ConfigError
+from grader.reports.env import template_env
+
+FEEDBACK_TEMPLATE = "feedback.html"
+
+
+def feedback_path(course: Course, result: dict[str, Any]) -> Path:
+    stem = Path(result.get("notebook") or f"{result['module']}.ipynb").stem
+    return course.feedback_dir / result["student"] / result["module"] / f"{stem}.html"
+
+
+def _module(course: Course, module_id: str) -> ModuleConfig | None:
+    try:
+        return course.module(module_id)
+    except ConfigError:
+        return None
+
+
+def _student_name(course: Course, student_id: str) -> str:
+    try:
+        return next((s.name for s in course.roster() if s.id == student_id), "")
+    except ConfigError:
+        return ""
+
+
+def _item_view(raw: dict[str, Any], show_expected: bool) -> dict[str, Any]:
+    fields = []
+    for field in raw.get("fields") or []:
+        view = {"key": str(field.get("key", "")), "got": field.get("got"),
+                "has_got": "got" in field, "ok": field.get("ok"),
+                "volatile": bool(field.get("volatile")) or field.get("ok") is None}
+        if show_expected:
+            view["expected"] = field.get("expected")
+        fields.append(view)
+    traceback = raw.get("traceback") or []
+    if isinstance(traceback, str):
+        traceback = [traceback]
+    return {
+        "id": str(raw.get("id", "")),
+        "kind": str(raw.get("kind", "test")),
+        "status": str(raw.get("status", "")),
+        "points": float(raw.get("points") or 0.0),
+        "score": float(raw.get("score") or 0.0),
+        "message": str(raw.get("message") or ""),
+        "line": raw.get("line"),
+        "fields": fields,
+        "matched": sum(1 for f in fields if f["ok"] is True),
+        "scored": sum(1 for f in fields if not f["volatile"]),
+        "traceback": "\n".join(str(line).rstrip("\n") for line in traceback),
+    }
+
+
+def feedback_context(course: Course, result: dict[str, Any], *,
+                     student_name: str | None = None) -> dict[str, Any]:
+    show_expected = bool(course.policy.show_expected)
+    items = [_item_view(item, show_expected) for item in result.get("items") or []]
+    isolation = result.get("isolation") or {}
+    score = float(result.get("score") or 0.0)
+    penalty = float(result.get("late_penalty") or 0.0)
+    max_score = float(result.get("max_score") or 0.0)
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item["status"]] = counts.get(item["status"], 0) + 1
+    module = _module(course, result["module"])
+    return {
+        "course": {"id": course.id, "title": course.title},
+        "module": {"id": result["module"], "title": module.title if module else result["module"],
+                   "due": module.due if module else None},
+        "student": {"id": result["student"],
+                    "name": _student_name(course, result["student"]) if student_name is None else student_name},
+        "notebook": result.get("notebook") or "",
+        "status": str(result.get("status", "")),
+        "message": str(result.get("message") or ""),
+        "score": score,
+        "max_score": max_score,
+        "percent": (100.0 * score / max_score) if max_score else 0.0,
+        "late_penalty": penalty,
+        "score_before_penalty": score + penalty,
+        "days_late": float(result.get("days_late") or 0.0),
+        "submitted_at": result.get("submitted_at"),
+        "graded_at": result.get("graded_at"),
+        "duration_s": result.get("duration_s"),
+        "submission_digest": result.get("submission_digest") or "",
+        "items": items,
+        "counts": counts,
+        "manual_items": [i for i in items if i["kind"] == "manual" or i["status"] == "manual"],
+        "unit_tests": [{"name": str(t.get("name", "")), "status": str(t.get("status", "")),
+                        "message": str(t.get("message") or "")} for t in result.get("unit_tests") or []],
+        "notices": [{"kind": str(n.get("kind", "")), "cell": str(n.get("cell") or ""),
+                     "message": str(n.get("message") or "")} for n in result.get("notices") or []],
+        "isolation": {"mode": str(isolation.get("mode") or ""),
+                      "guarantees": sorted((str(k), bool(v)) for k, v in
+                                           (isolation.get("guarantees") or {}).items()),
+                      "notes": [str(n) for n in isolation.get("notes") or []]},
+        "show_expected": show_expected,
+    }
+
+
+def render_feedback(course: Course, result: dict[str, Any], *, env: Environment | None = None,
+                    student_name: str | None = None) -> str:
+    """The feedback page of one result record, as a self-contained HTML document.
+
+    `env` and `student_name` let a caller rendering many pages reuse one template
+    environment and one read of the roster.
+    """
+    template = (env or template_env(course)).get_template(FEEDBACK_TEMPLATE)
+    return template.render(**feedback_context(course, result, student_name=student_name))
+
+
+def write_html(path: Path, html: str) -> Path:
+    """Write atomically, so a browser (or a dashboard link) never sees half a page."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(html)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_feedback(course: Course, result: dict[str, Any], *, env: Environment | None = None,
+                   student_name: str | None = None) -> Path:
+    """Write feedback/STUDENT/MODULE/<notebook stem>.html and return its path."""
+    html = render_feedback(course, result, env=env, student_name=student_name)
+    return write_html(feedback_path(course, result), html)

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# the Training result records and temp-course builder are shared with tests/gradebook
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gradebook"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import training_samples  # noqa: E402
+from browser_support import CHROMIUM, CHROMIUM_ARGS, RecordingPage  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """One headless Chromium (Debian's) for every browser test of the session."""
+    if not CHROMIUM.is_file():
+        pytest.skip(f"{CHROMIUM} not installed; run scripts/system-deps.sh as root "
+                    "(apt package `chromium`) to run the browser tests")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("the playwright Python package is not installed (pip install -e '.[test]')")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator[RecordingPage]:
+    recording = RecordingPage(browser)
+    try:
+        yield recording
+    finally:
+        recording.context.close()
+
+
+@pytest.fixture
+def make_course(tmp_path: Path):
+    def make(*, show_expected: bool = False, name: str = "course-root") -> Path:
+        return training_samples.make_course(tmp_path / name, show_expected=show_expected,
+                                            submitted=("alice", "bob", "carol", "mallory"))
+    return make
