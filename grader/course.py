@@ -6,6 +6,7 @@ ConfigError naming the file, the key and (for the roster) the line.
 from __future__ import annotations
 
 import csv
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -173,7 +174,9 @@ def load_course(root: Path | str = ".") -> Course:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
+        # Python 3.11's error carries the position only in its text: "(at line 4, column 10)"
+        found = re.search(r"at line (\d+)", str(exc))
+        line = getattr(exc, "lineno", None) or (int(found.group(1)) if found else None)
         raise ConfigError(f"not valid TOML: {exc}", path=path, line=line) from None
     head = data.get("course")
     if not isinstance(head, dict) or "id" not in head:
