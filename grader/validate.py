@@ -26,7 +26,7 @@ from grader.export import build
 from grader.harness.grade import grade_submission
 from grader.harness.session import GradingContext, open_context
 from grader.module import Module, load_module
-from grader.release import build_release, release
+from grader.release import release
 
 CHECKS = ("lint", "export", "reference", "stub", "determinism", "freshness")
 
@@ -171,8 +171,8 @@ def validate(course: Course, module_ids: list[str], *,
         try:
             module = load_module(course.root, module_id)
         except GraderError as exc:
-            run("lint", module_id, lambda: [Problem(Path(f"source/{module_id}"), 1, module_id,
-                                                     str(exc))])
+            unreadable = [Problem(Path(f"source/{module_id}"), 1, module_id, str(exc))]
+            run("lint", module_id, lambda: unreadable)
             for check in CHECKS[1:]:
                 run(check, module_id, list, skip="the source could not be read")
             continue

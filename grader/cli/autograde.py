@@ -4,7 +4,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from grader.cli.common import course_of, err, module_ids, out
+from grader.cli.common import course_of, err, module_ids
 
 
 @click.command()
