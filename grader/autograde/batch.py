@@ -44,6 +44,41 @@ class ModuleSummary:
     def mean(self) -> float | None:
         return sum(self.scores) / len(self.scores) if self.scores else None
 
+    def count(self, result: dict[str, Any]) -> None:
+        self.graded += 1
+        self.scores.append(result["score"])
+        if result["status"] != "graded" or any(i["status"] == "crashed" for i in result["items"]):
+            self.failed_to_run += 1
+
+
+@dataclass
+class Plan:
+    """What a run over one module has to do (shared by local and cluster grading)."""
+    module: Any
+    summary: ModuleSummary
+    reference: Reference
+    todo: list[Submission]
+    started: float
+
+    def finish(self) -> ModuleSummary:
+        self.summary.duration_s = time.perf_counter() - self.started
+        return self.summary
+
+
+def plan_module(course: Course, module_id: str, *, students: list[str] | None, force: bool,
+                isolation: str) -> Plan:
+    """Discover the submissions, load (or compute) the reference, drop unchanged ones."""
+    started = time.perf_counter()
+    module = load_module(course.root, module_id)
+    summary = ModuleSummary(module=module_id, max_score=module.max_score)
+    submissions = discover(course, module_id, students)
+    summary.submissions = len(submissions)
+    reference: Reference = reference_for(course, module,
+                                         lambda: engine_for(course, module_id, isolation=isolation))
+    todo = [s for s in submissions if force or not is_up_to_date(course, s, reference.digest)]
+    summary.skipped = len(submissions) - len(todo)
+    return Plan(module, summary, reference, todo, started)
+
 
 def late_checker(course: Course, module_id: str) -> Callable[[Path], tuple]:
     due = course.module(module_id).due
@@ -149,22 +184,14 @@ def grade_module(course: Course, module_id: str, *, students: list[str] | None =
                  memory_mb: int | None = None, force: bool = False, outputs: Outputs,
                  on_progress: Callable[[str, int, int], None] = lambda *a: None,
                  isolation: str = "auto") -> ModuleSummary:
-    started = time.perf_counter()
-    module = load_module(course.root, module_id)
-    summary = ModuleSummary(module=module_id, max_score=module.max_score)
-    submissions = discover(course, module_id, students)
-    summary.submissions = len(submissions)
-    reference: Reference = reference_for(course, module,
-                                         lambda: engine_for(course, module_id, isolation=isolation))
-    todo_list = [s for s in submissions if force or not is_up_to_date(course, s, reference.digest)]
-    summary.skipped = len(submissions) - len(todo_list)
+    plan = plan_module(course, module_id, students=students, force=force, isolation=isolation)
+    module, summary, todo_list = plan.module, plan.summary, plan.todo
     on_progress(module_id, 0, len(todo_list))
     if not todo_list:
-        summary.duration_s = time.perf_counter() - started
-        return summary
+        return plan.finish()
     n = max(1, min(workers or os.cpu_count() or 1, len(todo_list)))
     contexts = open_contexts(n, lambda: open_context(
-        course, module_id, timeout_s=timeout_s, memory_mb=memory_mb, reference=reference,
+        course, module_id, timeout_s=timeout_s, memory_mb=memory_mb, reference=plan.reference,
         isolation=isolation))
     todo: queue.Queue[Submission | None] = queue.Queue()
     for s in todo_list:
@@ -183,11 +210,7 @@ def grade_module(course: Course, module_id: str, *, students: list[str] | None =
             if isinstance(graded, BaseException):
                 graded = error_result(module, submission, graded)
             outputs.write(submission, graded)
-            result = graded.result
-            summary.graded += 1
-            summary.scores.append(result["score"])
-            if result["status"] != "graded" or any(i["status"] == "crashed" for i in result["items"]):
-                summary.failed_to_run += 1
+            summary.count(graded.result)
             on_progress(module_id, count, len(todo_list))
     finally:
         while not todo.empty():      # on Ctrl-C: let the workers stop after their current one
@@ -198,8 +221,7 @@ def grade_module(course: Course, module_id: str, *, students: list[str] | None =
             t.join(timeout=5)
         for ctx in contexts:
             ctx.close()
-    summary.duration_s = time.perf_counter() - started
-    return summary
+    return plan.finish()
 
 
 def iter_results(course: Course, module_id: str) -> Iterator[dict[str, Any]]:

@@ -31,14 +31,14 @@ from typing import Any
 
 import nbformat
 
-from grader.autograde.batch import ModuleSummary, Outputs, error_result, late_checker
-from grader.autograde.discover import Submission, discover, folder_digest, is_up_to_date
+from grader.autograde.batch import ModuleSummary, Outputs, error_result, late_checker, plan_module
+from grader.autograde.discover import Submission, folder_digest
 from grader.course import COURSE_FILE, Course, load_course
 from grader.errors import ConfigError
 from grader.export import build
 from grader.harness.grade import Graded, grade_submission
-from grader.harness.reference import Reference, cache_path, reference_for
-from grader.harness.session import GradingContext, engine_for, open_context
+from grader.harness.reference import Reference, cache_path
+from grader.harness.session import GradingContext, open_context
 from grader.module import load_module
 
 BUNDLE_BUILD = "build"           # where the bundle puts the build folder, whatever course.toml says
@@ -186,19 +186,11 @@ def grade_module_on_cluster(course: Course, module_id: str, *, scheduler: Any,
     `scheduler` is an address ("tcp://host:8786") or a distributed.Client."""
     from distributed import Client, as_completed
 
-    started = time.perf_counter()
-    module = load_module(course.root, module_id)
-    summary = ModuleSummary(module=module_id, max_score=module.max_score)
-    submissions = discover(course, module_id, students)
-    summary.submissions = len(submissions)
-    reference: Reference = reference_for(course, module,
-                                         lambda: engine_for(course, module_id, isolation=isolation))
-    todo_list = [s for s in submissions if force or not is_up_to_date(course, s, reference.digest)]
-    summary.skipped = len(submissions) - len(todo_list)
+    plan = plan_module(course, module_id, students=students, force=force, isolation=isolation)
+    module, summary, todo_list = plan.module, plan.summary, plan.todo
     on_progress(module_id, 0, len(todo_list))
     if not todo_list:
-        summary.duration_s = time.perf_counter() - started
-        return summary
+        return plan.finish()
     build(course, before=module_id)
     bundle = pack_course(course, module_id)
     digest = hashlib.sha256(bundle).hexdigest()
@@ -237,16 +229,11 @@ def grade_module_on_cluster(course: Course, module_id: str, *, scheduler: Any,
             if nxt is not None:
                 running.add(nxt)
             outputs.write(submission, graded)
-            result = graded.result
-            summary.graded += 1
-            summary.scores.append(result["score"])
-            if result["status"] != "graded" or any(i["status"] == "crashed" for i in result["items"]):
-                summary.failed_to_run += 1
+            summary.count(graded.result)
             on_progress(module_id, count, len(todo_list))
     finally:
         if futures:                      # interrupted: do not leave work queued on the cluster
             client.cancel(list(futures))
         if own_client:
             client.close()
-    summary.duration_s = time.perf_counter() - started
-    return summary
+    return plan.finish()
