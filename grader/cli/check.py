@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from grader.cli.common import err, out
@@ -48,8 +49,8 @@ def print_report(record: dict) -> None:
         style = STYLE.get(item["status"], "")
         points = f"{item['score']:g}/{item['points']:g}" if item["score"] is not None \
             else f"–/{item['points']:g}"
-        table.add_row(item["id"], item["kind"], points, f"[{style}]{item['status']}[/]",
-                      item["message"])
+        table.add_row(escape(item["id"]), item["kind"], points,
+                      f"[{style}]{item['status']}[/]", escape(item["message"]))
     out.print(table)
     if record["unit_tests"]:
         units = Table(title="unit tests (no points)", title_justify="left")
@@ -58,11 +59,15 @@ def print_report(record: dict) -> None:
         units.add_column("message", overflow="fold")
         for unit in record["unit_tests"]:
             style = STYLE.get(unit["status"], "")
-            units.add_row(unit["name"], f"[{style}]{unit['status']}[/]",
-                          "" if unit["status"] == "passed" else unit["message"])
+            units.add_row(escape(unit["name"]), f"[{style}]{unit['status']}[/]",
+                          "" if unit["status"] == "passed" else escape(unit["message"]))
         out.print(units)
     for notice in record["notices"]:
-        out.print(f"[yellow]notice[/] ({notice['kind']}): {notice['message']}")
+        out.print(f"[yellow]notice[/] ({notice['kind']}): {escape(notice['message'])}")
+    isolation = record.get("isolation") or {}
+    missing = [k for k, ok in isolation.get("guarantees", {}).items() if not ok]
+    out.print(f"isolation: {isolation.get('mode', '?')} — "
+              + ("every guarantee held" if not missing else f"not guaranteed: {', '.join(missing)}"))
     tests = [i for i in record["items"] if i["kind"] == "test"]
     earned = sum(i["score"] or 0 for i in tests)
     possible = sum(i["points"] for i in tests)
