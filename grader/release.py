@@ -36,6 +36,7 @@ class ReleaseResult:
     path: Path
     changed: bool              # the file on disk differs (was written, or is stale with check)
     diff: str = ""
+    line: int = 1              # first line of the file on disk that differs
 
 
 def release_path(course: Course, module: Module) -> Path:
@@ -95,7 +96,11 @@ def release(course: Course, module_ids: list[str] | None = None, *, check: bool 
         path = release_path(course, module)
         old = path.read_text(encoding="utf-8") if path.is_file() else None
         changed = old != text
-        diff = ""
+        diff, line = "", 1
+        if changed and old is not None:
+            pairs = zip(old.splitlines(), text.splitlines())
+            line = next((n for n, (a, b) in enumerate(pairs, start=1) if a != b),
+                        min(len(old.splitlines()), len(text.splitlines())) + 1)
         if changed and check:
             diff = "".join(difflib.unified_diff(
                 (old or "").splitlines(True), text.splitlines(True),
@@ -105,5 +110,6 @@ def release(course: Course, module_ids: list[str] | None = None, *, check: bool 
             tmp = path.with_suffix(".ipynb.tmp")
             tmp.write_text(text, encoding="utf-8")
             tmp.replace(path)
-        results.append(ReleaseResult(module=module_id, path=path, changed=changed, diff=diff))
+        results.append(ReleaseResult(module=module_id, path=path, changed=changed, diff=diff,
+                                     line=line))
     return results

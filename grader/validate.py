@@ -137,7 +137,7 @@ def check_freshness(course: Course, module: Module, ctx: GradingContext) -> list
     result = release(course, [module.id], check=True, shapes_for=lambda m: shapes)[0]
     if not result.changed:
         return []
-    return [Problem(_rel(course, result.path), 1, module.id,
+    return [Problem(_rel(course, result.path), result.line, module.id,
                     "release is stale: run `grader release " + module.id + "` and commit it")]
 
 

@@ -113,12 +113,15 @@ def test_assessment_answer_changing_between_runs(course: TinyCourse):
 # --- 6. freshness: release/ is what `grader release` would write -----------------------
 
 def test_stale_release(course: TinyCourse):
+    released = (course.root / "release" / TINY / "tiny_dev.ipynb").read_text().splitlines()
+    changed_line = next(n for n, text in enumerate(released, start=1)
+                        if "The smallest module" in text)
     course.edit("The smallest module", "The very smallest module")   # markdown only
     run = course.validate_cli(TINY)
     assert run.returncode == 1
     assert run.failed() == {(TINY, "freshness")}
-    assert only_problem(run) == (f"release/{TINY}/tiny_dev.ipynb:1: {TINY}: release is stale: "
-                                 f"run `grader release {TINY}` and commit it")
+    assert only_problem(run) == (f"release/{TINY}/tiny_dev.ipynb:{changed_line}: {TINY}: "
+                                 f"release is stale: run `grader release {TINY}` and commit it")
     from grader.harness.reference import answer_shapes_for
     from grader.release import release
     tiny = load_course(course.root)
