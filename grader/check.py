@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -147,7 +147,6 @@ def check_notebook(path: Path, *, course_root: Path | None = None, timeout_s: fl
               "max_score": module.max_score, "late_penalty": 0.0, "items": items,
               "unit_tests": unit_test_records(run, merged),
               "notices": [n.as_dict() for n in notices],
-              "isolation": {"mode": run.isolation.mode, "guarantees": run.isolation.guarantees,
-                            "notes": run.isolation.notes},
+              "isolation": asdict(run.isolation),
               "duration_s": round(time.perf_counter() - started, 3)}
     return CheckReport(record)

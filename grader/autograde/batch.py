@@ -22,11 +22,12 @@ import nbformat
 
 from grader.autograde.discover import Submission, discover, folder_digest, is_up_to_date
 from grader.course import Course
-from grader.harness.grade import TIMESTAMP, Graded, grade_submission
+from grader.harness.grade import (TIMESTAMP, Graded, base_result, grade_submission,
+                                  zero_items)
 from grader.harness.reference import Reference, reference_for
 from grader.harness.session import GradingContext, engine_for, open_context
 from grader.late import assess_late, parse_timestamp
-from grader.module import load_module
+from grader.module import Module, load_module
 
 
 @dataclass
@@ -168,15 +169,12 @@ def _grade_worker(ctx: GradingContext, todo: "queue.Queue[Submission | None]",
             done.put((submission, exc))
 
 
-def error_result(ctx_module: Any, submission: Submission, exc: BaseException) -> Graded:
+def error_result(module: Module, submission: Submission, exc: BaseException) -> Graded:
+    """The record of a submission the harness itself failed on (status `error`)."""
     message = f"grading failed: {type(exc).__name__}: {exc}"[:300]
-    items = [{"id": i.id, "kind": i.kind, "points": i.points, "score": 0.0, "status": "error",
-              "message": message, "fields": [], "line": i.line} for i in ctx_module.items]
-    return Graded(result={"student": submission.student, "module": submission.module,
-                          "notebook": ctx_module.notebook_name, "status": "error", "score": 0.0,
-                          "max_score": ctx_module.max_score, "late_penalty": 0.0, "items": items,
-                          "unit_tests": [], "notices": [], "duration_s": 0.0,
-                          "submitted_at": None, "days_late": 0.0}, executed=None)
+    result = base_result(module, submission.student, module.notebook_name)
+    result.update(status="error", items=zero_items(module, "error", message))
+    return Graded(result=result, executed=None)
 
 
 def grade_module(course: Course, module_id: str, *, students: list[str] | None = None,

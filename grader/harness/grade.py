@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from grader.harness.merge import Merged, Notice, merge
 from grader.harness.plan import graded_calls
 from grader.harness.score import run_notices, score_items, unit_test_records
 from grader.harness.session import GradingContext
+from grader.module import Module
 
 TIMESTAMP = "timestamp.txt"
 
@@ -62,19 +63,22 @@ def digest_file(path: Path | None) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path and path.is_file() else ""
 
 
-def _base(ctx: GradingContext, student: str, notebook: str) -> dict[str, Any]:
-    return {"student": student, "module": ctx.module.id, "notebook": notebook,
-            "status": "graded", "score": 0.0, "max_score": ctx.module.max_score,
+def base_result(module: Module, student: str, notebook: str, source_digest: str = ""
+                ) -> dict[str, Any]:
+    """A result record with nothing scored yet (DESIGN.md, result.json)."""
+    return {"student": student, "module": module.id, "notebook": notebook,
+            "status": "graded", "score": 0.0, "max_score": module.max_score,
             "late_penalty": 0.0, "items": [], "unit_tests": [], "notices": [],
-            "duration_s": 0.0, "source_digest": ctx.reference.digest if ctx.reference else "",
+            "duration_s": 0.0, "source_digest": source_digest,
             "submitted_at": None, "days_late": 0.0}
 
 
-def _zero_items(ctx: GradingContext, status: str, message: str) -> list[dict[str, Any]]:
+def zero_items(module: Module, status: str, message: str) -> list[dict[str, Any]]:
+    """Every item at 0 with one message (manual items stay manual)."""
     return [{"id": i.id, "kind": i.kind, "points": i.points, "score": 0.0, "line": i.line,
              "status": "manual" if i.kind == "manual" else status,
              "message": "needs manual grading" if i.kind == "manual" else message,
-             "fields": []} for i in ctx.module.items]
+             "fields": []} for i in module.items]
 
 
 def executed_notebook(ctx: GradingContext, merged: Merged, run: RunResult,
@@ -104,26 +108,25 @@ def grade_submission(ctx: GradingContext, student: str, folder: Path,
     days_late, penalty_fraction)` applies the late policy (None: not late)."""
     started = time.perf_counter()
     path, notices = locate(folder, ctx.module.notebook_name)
-    result = _base(ctx, student, path.name if path else ctx.module.notebook_name)
+    result = base_result(ctx.module, student, path.name if path else ctx.module.notebook_name,
+                         ctx.reference.digest if ctx.reference else "")
     result["submission_digest"] = digest_file(path)
     executed = None
     if path is None:
-        result.update(status="missing", items=_zero_items(
-            ctx, "missing", f"no notebook submitted (expected {ctx.module.notebook_name})"))
+        result.update(status="missing", items=zero_items(
+            ctx.module, "missing", f"no notebook submitted (expected {ctx.module.notebook_name})"))
     else:
         try:
             nb = read_submission(path)
         except (ValueError, OSError) as exc:
-            result.update(status="invalid", items=_zero_items(
-                ctx, "missing", f"{path.name} could not be read: {exc}"))
+            result.update(status="invalid", items=zero_items(
+                ctx.module, "missing", f"{path.name} could not be read: {exc}"))
         else:
             merged, run = run_submission(ctx, nb, folder)
             notices += merged.notices + run_notices(run)
             result["items"] = score_items(ctx.course, ctx.module, run, merged, ctx.reference)
             result["unit_tests"] = unit_test_records(run, merged)
-            result["isolation"] = {"mode": run.isolation.mode,
-                                   "guarantees": run.isolation.guarantees,
-                                   "notes": run.isolation.notes}
+            result["isolation"] = asdict(run.isolation)
             result["restarts"] = run.restarts
             executed = executed_notebook(ctx, merged, run, result)
     raw = round(sum(i["score"] for i in result["items"]), 4)

@@ -352,6 +352,8 @@ def test_unit_gradient_check():
 # %% nbgrader={"grade": true, "grade_id": "test-autograd-comprehensive", "locked": true, "points": 15, "schema_version": 3, "solution": false, "task": false}
 def test_module_autograd():
     """Every operation's gradient, broadcasting, accumulation and fitting a line with gradient descent."""
+    # Its own copy of the finite-difference helper: this locked test must not depend
+    # on the unit-test cell above, which students may edit.
     def numerical_grad(f, x, h=1e-6):
         grad = np.zeros_like(x)
         for i in np.ndindex(x.shape):
