@@ -56,3 +56,23 @@ def harness_test_names(tree: ast.Module) -> list[str]:
     """Top-level functions the harness calls: names starting with `test`."""
     return [node.name for node in tree.body
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test")]
+
+
+_CHECKS = (ast.Assert, ast.Raise, ast.Call)
+
+
+def can_check(tree: ast.Module) -> bool:
+    """Whether a test cell can fail: an assert, raise or call that runs (at the top level,
+    or inside a `test*` function the harness calls). Bodies of other functions and
+    classes are not counted: nothing runs them."""
+    runs: list[ast.AST] = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if node.name.startswith("test"):
+                runs.extend(node.body)
+            runs.extend(node.decorator_list)
+        elif isinstance(node, ast.ClassDef):
+            runs.extend(node.decorator_list)
+        else:
+            runs.append(node)
+    return any(isinstance(sub, _CHECKS) for node in runs for sub in ast.walk(node))

@@ -61,7 +61,7 @@ def test_fix_leaves_what_it_cannot_repair(tmp_path):
     path.write_text(
         '# %% nbgrader={"grade": tru\nx = 1\n'
         '# %% nbgrader={"grade": true, "locked": true, "points": 1, "solution": false}\n'
-        "def test_a():\n    pass\n",
+        "def test_a():\n    assert True\n",
         encoding="utf-8",
     )
     assert fix_file(path) == 1

@@ -205,6 +205,20 @@ def test_L009_test_cell_without_test_function(make_source):
     assert codes(path) == [f"{path}:1726: error: L009"]
 
 
+def test_L009_nbgrader_style_top_level_checks_are_fine(tmp_path):
+    head = ('# %% nbgrader={"grade": true, "grade_id": "GID", "locked": true, "points": 1, '
+            '"schema_version": 3, "solution": false, "task": false}\n')
+    path = write(tmp_path, (
+        head.replace("GID", "asserts") + "assert squares(1) == [1]\n"
+        + head.replace("GID", "raises") + "try:\n    squares(0)\nexcept ValueError:\n    pass\n"
+        "else:\n    raise AssertionError('no error')\n"
+        + head.replace("GID", "calls") + "check_squares(squares)\n"
+        + head.replace("GID", "nothing") + '"""Only a docstring."""\nx = 1\n'
+        "def helper():\n    assert x == 1\n"
+    ))
+    assert codes(path) == [f"{path}:12: error: L009"]
+
+
 def test_L010_export_without_default_exp_and_duplicates(make_source, tmp_path):
     path = make_source(("#| default_exp core.training\n", "\n"))
     assert codes(path) == [f"{path}:45: error: L010"]
