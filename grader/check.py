@@ -28,6 +28,7 @@ from grader.harness.merge import Notice, merge
 from grader.harness.plan import graded_calls, limits_of
 from grader.harness.score import call_message, cell_labels, run_notices, unit_test_records
 from grader.module import Module, build_module
+from grader.notebook import GUARD_ENV
 from grader.sources import SourceCell, SourceNotebook
 
 
@@ -98,6 +99,16 @@ def _course_framework(course_root: Path | None, module_id: str, framework: str |
     return stage.path, ["numpy", *stage.preload(course.framework)], course.policy
 
 
+GUARD_KEY = "grader-self-check-guard"
+
+
+def guard_cell() -> Cell:
+    """Run first in the sandbox: marks its process (and every process it starts) as
+    inside a self-check, so a `grader.check()`, `%grader check` or `!grader check` in
+    the checked notebook does nothing instead of checking the notebook again."""
+    return Cell(key=GUARD_KEY, source=f"__import__('os').environ[{GUARD_ENV!r}] = '1'")
+
+
 def check_notebook(path: Path, *, course_root: Path | None = None, timeout_s: float | None = None,
                    isolation: str = "auto") -> CheckReport:
     started = time.perf_counter()
@@ -114,7 +125,8 @@ def check_notebook(path: Path, *, course_root: Path | None = None, timeout_s: fl
     module = module_from_notebook(path, nb)
     framework, preload, policy = _course_framework(course_root, module.id, meta.get("framework"))
     merged = merge(module, nb, copy.deepcopy(nb))
-    job = Job(cells=[Cell(key=c.key, source=c.cell.source) for c in merged.code_cells()],
+    cells = [Cell(key=c.key, source=c.cell.source) for c in merged.code_cells()]
+    job = Job(cells=[guard_cell(), *cells],
               calls=graded_calls(module), workdir=path.parent,
               limits=limits_of(policy, timeout_s=timeout_s))
     with Engine(framework_path=framework, preload=preload, isolation=isolation) as engine:

@@ -5,6 +5,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from grader.cli.common import course_of, err, module_ids
+from grader.formatting import format_score
 
 
 @click.command()
@@ -23,7 +24,8 @@ def autograde(ctx: click.Context, module: str | None, all_modules: bool, student
               db: str | None, scheduler: str | None) -> None:
     """Grade the submissions under submitted/*/MODULE/.
 
-    Writes autograded/STUDENT/MODULE/result.json and the executed notebook,
+    Lints the module's sources first and refuses (exit 2, nothing written) on any
+    error. Writes autograded/STUDENT/MODULE/result.json and the executed notebook,
     feedback/STUDENT/MODULE/<notebook>.html and the gradebook. Unchanged
     submissions are skipped unless --force; an interrupted run resumes where it
     stopped.
@@ -35,6 +37,10 @@ def autograde(ctx: click.Context, module: str | None, all_modules: bool, student
         raise click.UsageError("give a MODULE or --all (not both)")
     course = course_of(ctx)
     modules = module_ids(course, () if all_modules else (module,))
+    # Lint first: a duplicate grade_id or a broken marker must stop the batch before
+    # anything (gradebook, results) is written.
+    from grader.lint.command import refuse_on_errors
+    refuse_on_errors(course=course.root, module_ids=modules, command="autograde")
     gradebook = open_gradebook(db or course.db_url)
     gradebook.sync_roster(course.roster())
     outputs = Outputs(course, gradebook)
@@ -75,7 +81,7 @@ def print_summary(summaries: list) -> None:
                    "seconds"):
         table.add_column(column, justify="left" if column == "module" else "right")
     for s in summaries:
-        mean = f"{s.mean:.2f}/{s.max_score:g}" if s.mean is not None else "–"
+        mean = format_score(s.mean, s.max_score) if s.mean is not None else "–"
         table.add_row(s.module, str(s.submissions), str(s.graded), str(s.skipped),
                       str(s.failed_to_run), mean, f"{s.duration_s:.1f}")
     err.print(table)

@@ -18,15 +18,10 @@ from typing import Any, Literal
 
 from grader.course import Course
 from grader.errors import ConfigError
+from grader.formatting import format_number as format_score  # 36.666 -> '36.67', 40.0 -> '40'
 from grader.gradebook.store import Gradebook, open_gradebook
 
 FORMATS = ("csv", "json")
-
-
-def format_score(value: float) -> str:
-    """36.666 -> '36.67', 40.0 -> '40' (spreadsheet-friendly, no exponent)."""
-    text = f"{round(float(value), 2):.2f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
 
 
 def grades_table(course: Course, gradebook: Gradebook) -> tuple[list[str], list[list[str]]]:

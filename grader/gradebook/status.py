@@ -15,6 +15,7 @@ from rich import box
 from rich.table import Table
 
 from grader.course import Course
+from grader.formatting import format_number, format_score
 from grader.gradebook.store import Gradebook
 
 FAILED_STATUSES = {"error", "invalid", "missing"}
@@ -77,9 +78,9 @@ def status_table(course: Course, rows: list[StatusRow]) -> Table:
     for name in ("submitted", "graded", "mean score", "late", "failed"):
         table.add_column(name, justify="right", no_wrap=True)
     for row in rows:
-        score = "–" if row.mean_score is None else f"{row.mean_score:g}"
+        score = format_number(row.mean_score)
         if row.mean_score is not None and row.max_score:
-            score += f" / {row.max_score:g}"
+            score = format_score(row.mean_score, row.max_score)
         table.add_row(
             row.module, row.title,
             row.due.strftime("%Y-%m-%d") if row.due else "–",

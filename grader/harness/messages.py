@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from grader.engine import ErrorInfo
+if TYPE_CHECKING:      # type only: the report pages use this module without the engine
+    from grader.engine import ErrorInfo
 
 FRAME = re.compile(r"^<(cell|setup):(.+)>$")
 MAX_VALUE = 240
@@ -17,7 +19,7 @@ MAX_VALUE = 240
 
 @dataclass
 class CellLabel:
-    label: str            # "cell 'mse-loss'" or "your cell 14"
+    label: str            # "cell 14 ('mse-loss')", "cell 3", "cell 'mse-loss' (restored ...)"
     text: str             # the cell's source, to quote the failing line
 
 
@@ -66,8 +68,34 @@ def _frames(error: ErrorInfo):
             yield match.group(1), match.group(2), lineno, func
 
 
-def traceback_excerpt(error: ErrorInfo | None, limit: int = 25) -> list[str]:
+TRACE_FILE = re.compile(r'^(\s*)File "<(cell|setup):(.+?)>", line (\d+)(.*)$')
+
+
+def _where(kind: str, key: str, lineno: str, rest: str, cells: dict[str, CellLabel]) -> str:
+    label = cells.get(key)
+    name = label.label if label else f"cell '{key}'"
+    if kind == "setup":
+        name = f"the test code of {name}"
+    return f"{name[0].upper()}{name[1:]}, line {lineno}{rest}"
+
+
+def traceback_excerpt(error: ErrorInfo | None, cells: dict[str, CellLabel] | None = None,
+                      limit: int = 25) -> list[str]:
+    """The traceback's last lines, each frame of a notebook cell named as the student
+    sees it ("cell 14 ('mse-loss'), line 53") instead of the engine's `<cell:KEY>`."""
     if error is None:
         return []
-    lines = [l for block in error.traceback for l in block.splitlines()]
+    lines = name_cell_frames([l for block in error.traceback for l in block.splitlines()], cells)
     return lines[-limit:]
+
+
+def name_cell_frames(lines: list[str], cells: dict[str, CellLabel] | None = None) -> list[str]:
+    """Rewrite `File "<cell:KEY>", line N` frames (also in stored tracebacks) by name."""
+    named = []
+    for line in lines:
+        match = TRACE_FILE.match(line)
+        if match:
+            indent, kind, key, lineno, rest = match.groups()
+            line = indent + _where(kind, key, lineno, rest, cells or {})
+        named.append(line)
+    return named

@@ -19,12 +19,16 @@ CALL_STATUS_WORDS = {
 
 
 def cell_labels(merged: Merged) -> dict[str, CellLabel]:
+    """Cells named as the student finds them: their position in the submitted notebook
+    (markdown cells count) and, for the course's cells, the grade_id."""
     labels = {}
-    for position, cell in enumerate(merged.cells, start=1):
-        if cell.origin is not None:
-            label = f"cell '{cell.key}'"
+    for cell in merged.cells:
+        if cell.student_index is None:
+            label = f"cell '{cell.key}' (restored from the release)"
+        elif cell.origin is not None:
+            label = f"cell {cell.student_index + 1} ('{cell.key}')"
         else:
-            label = f"your cell {cell.student_index + 1 if cell.student_index is not None else position}"
+            label = f"cell {cell.student_index + 1}"
         labels[cell.key] = CellLabel(label=label, text=cell.cell.source)
     return labels
 
@@ -44,14 +48,14 @@ def _test_item(item: GradedItem, call: CallResult | None, cell: CellResult | Non
                labels: dict[str, CellLabel]) -> dict[str, Any]:
     out = {"status": "passed", "score": item.points, "message": "all checks passed"}
     if cell is not None and cell.status != "ok" and cell.error is not None:
-        out = {"status": "error", "score": 0.0, "traceback": traceback_excerpt(cell.error),
+        out = {"status": "error", "score": 0.0, "traceback": traceback_excerpt(cell.error, labels),
                "message": "the test cell failed when the notebook ran: "
                           + describe_error(cell.error, labels)}
     if call is None:
         return {"status": "error", "score": 0.0, "message": "the test was not run"}
     if call.status != "passed":
         out = {"status": call.status, "score": 0.0, "message": call_message(call, labels),
-               "traceback": traceback_excerpt(call.error)}
+               "traceback": traceback_excerpt(call.error, labels)}
     return out
 
 
@@ -75,7 +79,7 @@ def _assessment_item(course: Course, module: Module, item: GradedItem, call: Cal
         return {"status": "missing", "score": 0.0, "message": f"{name}() was not called"}
     if call.status != "passed":
         return {"status": call.status, "score": 0.0, "message": call_message(call, labels),
-                "traceback": traceback_excerpt(call.error)}
+                "traceback": traceback_excerpt(call.error, labels)}
     if call.value_error:
         return {"status": "failed", "score": 0.0,
                 "message": f"{name}() returned something that is not plain data: "

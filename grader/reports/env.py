@@ -1,6 +1,7 @@
 """The Jinja environment: course overrides first, then the package's templates."""
 from __future__ import annotations
 
+import functools
 import json
 import math
 from datetime import datetime
@@ -9,26 +10,20 @@ from typing import Any
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
 
 from grader.course import Course
+from grader.formatting import format_number, format_score
 
 STATUS_LABELS = {
     "passed": "Passed", "partial": "Partly correct", "failed": "Failed", "error": "Error",
     "timeout": "Timed out", "crashed": "Crashed", "missing": "Missing",
     "manual": "Needs manual grading", "graded": "Graded", "invalid": "Invalid notebook",
+    "answered": "Answered", "withdrawn": "Withdrawn",
 }
 # badge colour family per status (see style.css)
 STATUS_TONES = {
     "passed": "ok", "partial": "warn", "failed": "bad", "error": "bad", "timeout": "bad",
     "crashed": "bad", "missing": "muted", "manual": "info", "graded": "ok", "invalid": "bad",
+    "answered": "ok", "withdrawn": "muted",
 }
-
-
-def format_number(value: Any) -> str:
-    """Scores and points: at most 2 decimals, no trailing zeros."""
-    if value is None:
-        return "–"
-    number = float(value)
-    text = f"{round(number, 2):.2f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
 
 
 def format_value(value: Any, limit: int = 240) -> str:
@@ -62,14 +57,25 @@ def format_moment(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M %Z").strip()
 
 
+def _environment(loaders: list) -> Environment:
+    env = Environment(loader=ChoiceLoader(loaders), autoescape=True, undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters.update(num=format_number, score=format_score, value=format_value,
+                       moment=format_moment,
+                       status_label=lambda s: STATUS_LABELS.get(s, str(s).capitalize()),
+                       tone=lambda s: STATUS_TONES.get(s, "muted"))
+    return env
+
+
 def template_env(course: Course) -> Environment:
     loaders = []
     if course.templates_dir.is_dir():
         loaders.append(FileSystemLoader(str(course.templates_dir)))
     loaders.append(PackageLoader("grader", "templates"))
-    env = Environment(loader=ChoiceLoader(loaders), autoescape=True, undefined=StrictUndefined,
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters.update(num=format_number, value=format_value, moment=format_moment,
-                       status_label=lambda s: STATUS_LABELS.get(s, str(s).capitalize()),
-                       tone=lambda s: STATUS_TONES.get(s, "muted"))
-    return env
+    return _environment(loaders)
+
+
+@functools.cache
+def package_env() -> Environment:
+    """The package's templates alone (a student's self-check has no course folder)."""
+    return _environment([PackageLoader("grader", "templates")])

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,9 +14,11 @@ from grader.synth import edit, replace
 GRADER = Path(sys.executable).parent / "grader"
 
 
-def check(notebook: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
+def check(notebook: Path, *args: str, cwd: Path, env: dict | None = None
+          ) -> subprocess.CompletedProcess:
     return subprocess.run([str(GRADER), "check", str(notebook), *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **(env or {})})
 
 
 def test_complete_notebook_passes_and_exits_0(course, complete, tmp_path):
@@ -25,16 +28,29 @@ def test_complete_notebook_passes_and_exits_0(course, complete, tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "test-training-comprehensive" in proc.stdout
     assert "passed" in proc.stdout and "answered" in proc.stdout
-    assert "visible tests: 25/25" in proc.stdout
+    assert "visible tests: 25 / 25 points" in proc.stdout
 
 
 def test_untouched_release_exits_1_with_readable_output(course, release, tmp_path):
     path = tmp_path / "training_dev.ipynb"
     nbformat.write(release, path)
-    proc = check(path, cwd=course.root)
+    proc = check(path, cwd=course.root, env={"COLUMNS": "80"})
     assert proc.returncode == 1
-    assert "NotImplementedError" in proc.stdout
-    assert "visible tests: 0/25" in proc.stdout
+    assert "visible tests: 0 / 25 points" in proc.stdout
+    lines = proc.stdout.splitlines()
+    # 80 columns: every line fits, and each message is wrapped whole under its item
+    assert max(map(len, lines)) <= 80, proc.stdout
+    head = next(n for n, line in enumerate(lines) if "test-training-comprehensive" in line)
+    assert lines[head].split()[:4] == ["error", "0", "/", "25"], lines[head]
+    message = []
+    for line in lines[head + 1:]:
+        if not line.startswith("      "):
+            break
+        message.append(line.strip())
+    text = " ".join(message)
+    assert text.startswith("NotImplementedError (not written yet"), proc.stdout
+    assert "line" in text and "checked by test_module_training" in text
+    assert len(message) >= 2                       # wrapped, not cut or squeezed
 
 
 def test_json_has_no_reference_values_or_hidden_tests(course, complete, tmp_path):
