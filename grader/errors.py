@@ -35,3 +35,12 @@ class SubmissionError(GraderError):
 
 class EngineError(GraderError):
     """The execution engine could not start or talk to its sandbox."""
+
+
+class SourceProblems(GraderError):
+    """Problems in the sources that stop a command before it writes anything (lint
+    errors, a release that would show solutions); each is one `FILE:LINE: message`."""
+
+    def __init__(self, summary: str, problems: list[str]):
+        self.summary, self.problems = summary, list(problems)
+        super().__init__("\n".join([*self.problems, summary]))

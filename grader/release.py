@@ -22,6 +22,8 @@ from nbgrader.preprocessors import (ClearHiddenTests, ClearMarkScheme, ClearOutp
                                     ClearSolutions, ComputeChecksums, LockCells)
 
 from grader.course import Course
+from grader.errors import SourceError, SourceProblems
+from grader.markers import find_marker
 from grader.module import Module, load_module
 
 STAGES = (ClearSolutions, ClearHiddenTests, ClearMarkScheme, LockCells, ClearOutput,
@@ -51,7 +53,10 @@ def build_release(course: Course, module: Module,
     nb.metadata["language_info"] = {"name": "python"}
     resources: dict[str, Any] = {}
     for stage in STAGES:
-        nb, resources = stage().preprocess(nb, resources)
+        try:
+            nb, resources = stage().preprocess(nb, resources)
+        except Exception as exc:  # nbgrader raises bare RuntimeErrors on bad markers
+            raise _stage_error(module, stage, exc) from None
     # Deterministic cell ids, so a release is byte-stable and `--check` is meaningful.
     for index, cell in enumerate(nb.cells):
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
@@ -76,6 +81,66 @@ def build_release(course: Course, module: Module,
     return nb
 
 
+def _stage_error(module: Module, stage: type, exc: Exception) -> SourceError:
+    """The nbgrader stage's failure as FILE:LINE of the first cell it fails on."""
+    line = 1
+    for cell in module.source.cells:
+        single = nbformat.v4.new_notebook(cells=[copy.deepcopy(cell.cell)])
+        try:
+            stage().preprocess(single, {})
+        except Exception:
+            line = cell.line
+            break
+    return SourceError(f"nbgrader's {stage.__name__} cannot process this cell: {exc} "
+                       "(`grader lint` says more)", path=module.path, line=line)
+
+
+def leaks(module: Module, nb: NotebookNode, root: Path | None = None) -> list[str]:
+    """What of the source's marked regions the release notebook `nb` still holds.
+
+    Independent of lint and of nbgrader: every line that is, or is close to, a
+    BEGIN/END SOLUTION or HIDDEN TESTS marker is a leak, and so is every line of a
+    region such markers enclose (a region with no end runs to the end of its cell)
+    that the released cell still contains, unless the same line also stands outside
+    the regions of that cell. Each leak is `FILE:LINE: message` at the source line.
+    """
+    path = module.path.relative_to(root) if root and module.path.is_relative_to(root) else module.path
+
+    def where(cell, number: int) -> str:
+        return f"{path}:{cell.body_line + number - 1}"
+
+    found: list[str] = []
+    stubs = {"# YOUR CODE HERE", "raise NotImplementedError()", "YOUR ANSWER HERE"}
+    for source_cell, released in zip(module.source.cells, nb.cells):
+        if released.cell_type == "raw":
+            continue
+        markdown = released.cell_type == "markdown"
+        lines = source_cell.source.splitlines()
+        inside: dict[str, int] = {}
+        outside: set[str] = set()
+        opened = False
+        for number, line in enumerate(lines, start=1):
+            marker = find_marker(line, markdown=markdown)
+            if marker is not None:
+                opened = marker.edge == "begin"
+            elif opened:
+                inside.setdefault(line.strip(), number)
+            else:
+                outside.add(line.strip())
+        for line in released.source.splitlines():
+            text = line.strip()
+            marker = find_marker(line, markdown=markdown)
+            if marker is not None:
+                number = next((n for n, s in enumerate(lines, 1) if s.strip() == text), 1)
+                found.append(f"{where(source_cell, number)}: the release would "
+                             f"keep the line `{text}` (read as {marker.canonical}) and the "
+                             f"{marker.region} it marks")
+            elif text and text in inside and text not in outside and text not in stubs:
+                found.append(f"{where(source_cell, inside[text])}: the release "
+                             f"would show students this line of a marked region: `{text}`")
+    return found
+
+
 def render(nb: NotebookNode) -> str:
     return nbformat.writes(nb) + "\n"
 
@@ -84,16 +149,25 @@ def release(course: Course, module_ids: list[str] | None = None, *, check: bool 
             shapes_for=None) -> list[ReleaseResult]:
     """Write (or with check=True, compare) release/NN_name/<stem>.ipynb per module.
 
-    `shapes_for(module) -> dict` supplies the assessment answer shapes (it needs a
-    reference run; see grader.harness.reference).
+    Every notebook is built and checked for leaks (`leaks`) before any is written:
+    a leak raises SourceProblems and nothing is written. `shapes_for(module) -> dict`
+    supplies the assessment answer shapes (it needs a reference run; see
+    grader.harness.reference).
     """
-    results = []
+    built: list[tuple[str, Path, str]] = []
+    found: list[str] = []
     for module_id in module_ids or [m.id for m in course.modules]:
         course.module(module_id)
         module = load_module(course.root, module_id)
         shapes = shapes_for(module) if shapes_for else None
-        text = render(build_release(course, module, shapes))
-        path = release_path(course, module)
+        nb = build_release(course, module, shapes)
+        found += leaks(module, nb, course.root)
+        built.append((module_id, release_path(course, module), render(nb)))
+    if found:
+        raise SourceProblems(f"release refused: {len(found)} line(s) of solutions or hidden "
+                             "tests would reach students; nothing was written", found)
+    results = []
+    for module_id, path, text in built:
         old = path.read_text(encoding="utf-8") if path.is_file() else None
         changed = old != text
         diff, line = "", 1

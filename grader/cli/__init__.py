@@ -16,7 +16,7 @@ sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 import click  # noqa: E402
 
-from grader.errors import GraderError  # noqa: E402
+from grader.errors import GraderError, SourceProblems  # noqa: E402
 
 # command name -> (module in grader.cli, click command attribute), in pipeline order.
 # `export` serves two contracts: with no --format it builds the framework package
@@ -65,6 +65,11 @@ def main() -> None:
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
+        sys.exit(2)
+    except SourceProblems as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        click.echo(f"grader: error: {exc.summary}", err=True)
         sys.exit(2)
     except GraderError as exc:
         click.echo(f"grader: error: {exc}", err=True)

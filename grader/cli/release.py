@@ -15,15 +15,21 @@ from grader.cli.common import course_of, err, module_ids, out
 def release(ctx: click.Context, modules: tuple[str, ...], check: bool) -> None:
     """Generate the student notebooks release/NN_name/<stem>.ipynb.
 
+    Lints the sources first and refuses (exit 2, nothing written) on any error.
     Solutions and hidden tests are stripped and cells locked with nbgrader's
-    preprocessors; the notebook records the course, module and the shape (not the
+    preprocessors, and the result is checked for anything that looks like a marker
+    or a line of a marked region before it is written; the notebook records the course, module and the shape (not the
     values) of each assessment's reference answer. MODULES default to all.
     """
     from grader.harness.reference import answer_shapes_for
     from grader.release import release as run_release
 
+    from grader.lint.command import refuse_on_errors
+
     course = course_of(ctx)
-    results = run_release(course, module_ids(course, modules), check=check,
+    wanted = module_ids(course, modules)
+    refuse_on_errors(course=course.root, module_ids=wanted, command="release")
+    results = run_release(course, wanted, check=check,
                           shapes_for=lambda m: answer_shapes_for(course, m))
     stale = [r for r in results if r.changed]
     for r in results:

@@ -109,3 +109,24 @@ def _print_problems(problems: Sequence[Problem], out: TextIO, color: bool) -> No
         start = len(head) + 1
         styled.stylize("bold red" if found.is_error else "yellow", start, start + len(found.severity))
         console.print(styled)
+
+
+def refuse_on_errors(*, course: Path, module_ids: Sequence[str], command: str) -> None:
+    """Lint every source of `module_ids` and raise SourceProblems on any error.
+
+    `grader release` and `grader autograde` call this before they write anything: a
+    misspelled marker would publish a solution, a duplicate grade_id would mix up
+    two items. Warnings do not stop them.
+    """
+    from grader.errors import SourceProblems
+    from grader.lint import lint_file
+
+    paths = find_sources(course=course, targets=list(module_ids))
+    errors = [found for path in paths for found in lint_file(path) if found.is_error]
+    if errors:
+        files = len({found.path for found in errors})
+        raise SourceProblems(
+            f"{command} refused: {len(errors)} lint error{_s(len(errors))} in {files} "
+            f"source{_s(files)}; fix {'it' if len(errors) == 1 else 'them'} "
+            f"(`grader lint {' '.join(module_ids)}`) and run `grader {command}` again",
+            [found.format() for found in errors])

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 
 from grader.lint.problems import Problem, Severity
+from grader.markers import Marker, find_marker
 from grader.lint.scan import Cell, Source, lenient_object
 from grader.lint.syntax import CellSyntaxError, can_check, parse_cell
 
@@ -139,29 +140,29 @@ def check_points(src: Source) -> Iterator[Problem]:
 
 # --- L005 / L006 ---------------------------------------------------------------------
 
-def _marker(cell: Cell, line: str, marker: str) -> bool:
-    text = line.strip()
-    if text.startswith(marker):
-        return True
-    # jupytext may write markdown as `# ` comment lines
-    return cell.kind == "markdown" and text.startswith("#") and text[1:].strip().startswith(marker)
+def _marker(cell: Cell, line: str) -> Marker | None:
+    """The nbgrader marker on `line`, exact or a near miss (see grader.markers)."""
+    return find_marker(line, markdown=cell.kind == "markdown", commented=not cell.in_notebook)
 
 
 def _check_regions(src: Source, code: str, name: str, allowed: Callable[[Cell], bool],
                    role: str) -> Iterator[Problem]:
+    """Balance (near misses count, so a misspelled marker is reported once, by L012)
+    and placement (exact markers only) of one region kind."""
     begin, end = f"### BEGIN {name}", f"### END {name}"
+    region = name.lower()
     for cell in src.cells:
         if cell.kind == "raw":
             continue
         opened: int | None = None
         first_marker: int | None = None
         for offset, line in enumerate(cell.lines):
-            is_begin, is_end = _marker(cell, line, begin), _marker(cell, line, end)
-            if not (is_begin or is_end):
+            marker = _marker(cell, line)
+            if marker is None or marker.region != region:
                 continue
-            if first_marker is None:
+            if first_marker is None and marker.exact:
                 first_marker = offset
-            if is_begin:
+            if marker.edge == "begin":
                 if opened is not None:
                     yield problem(src, cell, "error", code,
                                   f"nested {begin}: the region opened at "
@@ -169,8 +170,9 @@ def _check_regions(src: Source, code: str, name: str, allowed: Callable[[Cell], 
                                   f"add {end} before this line", offset)
                 opened = offset
             elif opened is None:
-                yield problem(src, cell, "error", code, f"{end} without a {begin} before it",
-                              f"add {begin} above the region or remove this line", offset)
+                if marker.exact:
+                    yield problem(src, cell, "error", code, f"{end} without a {begin} before it",
+                                  f"add {begin} above the region or remove this line", offset)
             else:
                 opened = None
         if opened is not None:
@@ -182,7 +184,7 @@ def _check_regions(src: Source, code: str, name: str, allowed: Callable[[Cell], 
             else:
                 why = f"{_label(cell)} that is not {role}"
             yield problem(src, cell, "error", code,
-                          f"{name.lower()} marker in {why}",
+                          f"{region} marker in {why}",
                           f"mark the cell as {role} or remove the markers", first_marker)
 
 
@@ -305,6 +307,23 @@ def check_cell_roles(src: Source) -> Iterator[Problem]:
                           "or neither")
 
 
+# --- L012 ----------------------------------------------------------------------------
+
+def check_near_miss_markers(src: Source) -> Iterator[Problem]:
+    """L012: a line close to an nbgrader marker but not it (nbgrader would not strip the region)."""
+    for cell in src.cells:
+        if cell.kind == "raw":
+            continue
+        for offset, line in enumerate(cell.lines):
+            marker = _marker(cell, line)
+            if marker is not None and not marker.exact:
+                yield problem(src, cell, "error", "L012",
+                              f"`{line.strip()}` looks like `{marker.canonical}` but is not "
+                              f"exactly it: a misspelled marker can leave the {marker.region} "
+                              "in the student's notebook",
+                              f"write exactly `{marker.canonical}`", offset)
+
+
 # The rules, in the order they run (the order of problems on one line).
 RULES: tuple[Rule, ...] = (
     check_metadata_json,        # L001
@@ -318,4 +337,5 @@ RULES: tuple[Rule, ...] = (
     check_test_functions,       # L009
     check_export_directives,    # L010
     check_cell_roles,           # L011
+    check_near_miss_markers,    # L012
 )
