@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from grader import course_schema
 from grader.errors import ConfigError
 
 COURSE_FILE = Path("course") / "course.toml"
@@ -172,7 +173,7 @@ def load_course(root: Path | str = ".") -> Course:
         raise ConfigError(f"no course here: {path} does not exist "
                           "(run from the course root or pass --course DIR)")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         # Python 3.11's error carries the position only in its text: "(at line 4, column 10)"
         found = re.search(r"at line (\d+)", str(exc))
@@ -189,6 +190,16 @@ def load_course(root: Path | str = ".") -> Course:
     raw_modules = data.get("modules")
     if not isinstance(raw_modules, list) or not raw_modules:
         raise ConfigError("no modules: add [[modules]] tables with id, title, due", path=path)
+# course.toml's plain tables and their keys ([[modules]] and [items] are checked apart)
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "course": ("id", "title", "framework", "build_dir", "timezone"),
+    "policy": tuple(Policy.__dataclass_fields__),
+    "assessment": tuple(Tolerance.__dataclass_fields__),
+    "late": tuple(LatePolicy.__dataclass_fields__),
+    "database": ("url",),
+}
+
+
     modules: list[ModuleConfig] = []
     for n, raw in enumerate(raw_modules, start=1):
         if not isinstance(raw, dict) or not raw.get("id"):
@@ -196,6 +207,7 @@ def load_course(root: Path | str = ".") -> Course:
         unknown = set(raw) - {"id", "title", "due", "skip_unit_tests"}
         if unknown:
             raise ConfigError(f"[[modules]] {raw['id']}: unknown key(s) {', '.join(sorted(unknown))}",
+    text = path.read_text(encoding="utf-8")
                               path=path)
         if raw["id"] in {m.id for m in modules}:
             raise ConfigError(f"[[modules]] {raw['id']} is listed twice", path=path)
@@ -203,6 +215,8 @@ def load_course(root: Path | str = ".") -> Course:
         if not isinstance(skip, list) or not all(isinstance(n, str) for n in skip):
             raise ConfigError(f"[[modules]] {raw['id']}: skip_unit_tests must be a list of "
                               "function names", path=path)
+    course_schema.check(data, text, path, sections=SECTIONS,
+                        module_keys=tuple(ModuleConfig.__dataclass_fields__))
         modules.append(ModuleConfig(id=str(raw["id"]), title=str(raw.get("title", raw["id"])),
                                     due=_parse_due(raw.get("due"), key=f"{raw['id']}.due",
                                                    path=path, tz=tz),

@@ -2,7 +2,8 @@
 
 The policy (course.toml `[late]`): nothing is late before `due + grace_minutes`;
 after that every *started* day costs `penalty_per_day` of the max score, capped
-at `max_penalty`. No due date or no timestamp means not late.
+at `max_penalty`. No due date or no timestamp means not late; a missing or
+unreadable timestamp.txt is reported in a `late` notice (`read_submission_time`).
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from grader.course import LatePolicy
@@ -81,6 +83,23 @@ def parse_timestamp(text: str, *, tz: tzinfo = timezone.utc) -> datetime:
     except ValueError as exc:
         raise TimestampError(f"not a timestamp: {text!r} ({exc})") from None
     return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
+
+
+def read_submission_time(stamp: Path, *, tz: tzinfo = timezone.utc
+                         ) -> tuple[datetime | None, str | None]:
+    """The time written in a submission's timestamp.txt, and a notice when there is
+    none to use: the file is missing or cannot be read. Either way the submission is
+    graded as on time (nbgrader's choice too), and the notice says so, so that an
+    instructor can tell a missing time from a punctual student."""
+    if not stamp.is_file():
+        return None, (f"no {stamp.name} in the submission: the time it was submitted is "
+                      "unknown, so it was graded as on time")
+    try:
+        return parse_timestamp(stamp.read_text(encoding="utf-8"), tz=tz), None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        why = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
+        return None, (f"{stamp.name} could not be read ({why}): the time it was submitted "
+                      "is unknown, so it was graded as on time")
 
 
 def assess_late(policy: LatePolicy, due: datetime | None,

@@ -1,7 +1,7 @@
 """`grader validate`: CI for a course's reference solutions.
 
 Per module, in course order, the checks (each one a JUnit test case):
-lint -> export -> reference (full marks, unit tests pass, no cell errors) ->
+lint (and course.toml's per-item tables name real items) -> export -> reference (full marks, unit tests pass, no cell errors) ->
 stub (the release earns zero on every item) -> determinism (no volatile answers) ->
 freshness (release/ is what `grader release` would write).
 Every problem is one line `FILE:LINE: module: message`.
@@ -66,6 +66,26 @@ def check_lint(course: Course, module: Module) -> list[Problem]:
     from grader.lint import lint_file
     return [Problem(_rel(course, p.path), p.line, module.id, f"lint {p.code}: {p.message}")
             for p in lint_file(module.path) if p.severity == "error"]
+
+
+def check_config(course: Course, module: Module) -> list[Problem]:
+    """course.toml's per-item tables must name graded items of the module (else they
+    would be ignored, and the tolerance or declaration the instructor meant with them)."""
+    from grader.course import COURSE_FILE
+    from grader.course_schema import item_lines
+
+    named = {*course.item_overrides.get(module.id, {}),
+             *getattr(course, "item_assessments", {}).get(module.id, {}),
+             *getattr(course, "item_in_kernel", {}).get(module.id, set())}
+    graded = [item.id for item in module.items]
+    unknown = sorted(named - set(graded))
+    if not unknown:
+        return []
+    lines = item_lines(course.root / COURSE_FILE)
+    return [Problem(COURSE_FILE, lines.get((module.id, item_id), 1), module.id,
+                    f"[items.\"{module.id}\".\"{item_id}\"] names no graded item of "
+                    f"{module.path.name} (graded: {', '.join(graded) or 'none'})")
+            for item_id in unknown]
 
 
 def check_export(course: Course, module: Module) -> list[Problem]:
@@ -176,7 +196,8 @@ def validate(course: Course, module_ids: list[str], *,
             for check in CHECKS[1:]:
                 run(check, module_id, list, skip="the source could not be read")
             continue
-        lint = run("lint", module_id, lambda: check_lint(course, module))
+        lint = run("lint", module_id,
+                   lambda: check_lint(course, module) + check_config(course, module))
         export = run("export", module_id, lambda: check_export(course, module))
         blocked = ("lint errors" if not lint.ok else "export failed" if not export.ok else None)
         ctx = None

@@ -26,7 +26,7 @@ from grader.harness.grade import (TIMESTAMP, Graded, base_result, grade_submissi
                                   zero_items)
 from grader.harness.reference import Reference, reference_for
 from grader.harness.session import GradingContext, engine_for, open_context
-from grader.late import assess_late, parse_timestamp
+from grader.late import assess_late, read_submission_time
 from grader.module import Module, load_module
 
 
@@ -85,15 +85,12 @@ def late_checker(course: Course, module_id: str) -> Callable[[Path], tuple]:
     due = course.module(module_id).due
 
     def check(folder: Path):
-        stamp = folder / TIMESTAMP
-        submitted_at = None
-        if stamp.is_file():
-            try:
-                submitted_at = parse_timestamp(stamp.read_text(encoding="utf-8"))
-            except ValueError:
-                submitted_at = None
+        """(submitted_at, days_late, penalty_fraction, notice or None)."""
+        submitted_at, notice = read_submission_time(folder / TIMESTAMP)
         verdict = assess_late(course.late, due, submitted_at)
-        return submitted_at, verdict.days_late, verdict.penalty_fraction
+        # without a due date the time does not matter: no notice about it
+        return (submitted_at, verdict.days_late, verdict.penalty_fraction,
+                notice if due is not None else None)
     return check
 
 

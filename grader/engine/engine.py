@@ -72,10 +72,11 @@ class Engine:
         for w in self.preload_warnings:
             log.warning("%s", w)
 
-    def _exchange(self, msg: Any) -> Any:
+    def _exchange(self, *msgs: Any) -> Any:
         assert self._proc is not None and self._proc.stdin is not None and self._proc.stdout is not None
         try:
-            send_pickle(self._proc.stdin.fileno(), msg)
+            for msg in msgs:
+                send_pickle(self._proc.stdin.fileno(), msg)
             return recv_pickle(self._proc.stdout.fileno())
         except (EOFError, BrokenPipeError, OSError) as exc:
             self._terminate()
@@ -92,7 +93,8 @@ class Engine:
             raise EngineError("cell keys must be unique within a job")
         self.start()
         with self._lock:
-            reply = self._exchange(("run", job))
+            # the template forks the job's supervisor, which reads the job itself
+            reply = self._exchange(("job",), job)
         if reply[0] == "error":
             raise EngineError(f"the engine failed while running a job: {reply[1]}\n{reply[2]}")
         result: RunResult = reply[1]

@@ -1,5 +1,7 @@
 """Linux isolation primitives: namespaces, the allow-listed root, uid, rlimits.
 
+(Used by grader.engine.child; cgroups live in grader.engine.cgroups.)
+
 Everything here runs in forked children of the zygote, before student code. Python
 3.11 has no os.unshare / mount, so they are called through ctypes.
 """
@@ -30,6 +32,7 @@ _ST_TO_MS = {1: MS_RDONLY, 2: MS_NOSUID, 4: MS_NODEV, 8: MS_NOEXEC, 1024: MS_NOA
              2048: MS_NODIRATIME, 4096: MS_RELATIME}
 
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_SET_CHILD_SUBREAPER, PR_CAPBSET_DROP = 1, 38, 36, 24
+PR_SET_DUMPABLE = 4
 SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41}.get(platform.machine())
 SYS_CAPSET = {"x86_64": 126, "aarch64": 91, "riscv64": 91}.get(platform.machine())
 
@@ -74,6 +77,11 @@ def prctl(option: int, arg: int) -> None:
 
 def set_subreaper() -> None:
     prctl(PR_SET_CHILD_SUBREAPER, 1)
+
+
+def set_not_dumpable() -> None:
+    """No ptrace, /proc/PID/mem or core dump of this process by an unprivileged peer."""
+    prctl(PR_SET_DUMPABLE, 0)
 
 
 def set_parent_death_signal(sig: int = signal.SIGKILL) -> None:
@@ -202,9 +210,11 @@ def _bind_readonly(src: str, dst: str) -> None:
     mount(None, dst, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | keep)
 
 
-def setup_root(spec: RootSpec, new_root: str, workdir: str, tmp_size_mb: int = 256) -> None:
+def setup_root(spec: RootSpec, new_root: str, workdir: str | None, *, disk_mb: int = 256,
+               tmp_size_mb: int = 256, owner: tuple[int, int] | None = None) -> None:
     """In the new mount+pid namespace (as PID 1): build the root from the allow-list and
-    pivot into it. The working dir is bound read-write at SANDBOX_CWD."""
+    pivot into it. SANDBOX_CWD is a tmpfs of `disk_mb` holding a copy of `workdir` (its
+    pages count in the sandbox's memory cgroup; nothing of it lands on the host's disk)."""
     mount(None, "/", None, MS_REC | MS_PRIVATE)
     mount("tmpfs", new_root, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=755")
     R = new_root.rstrip("/")
@@ -243,13 +253,42 @@ def setup_root(spec: RootSpec, new_root: str, workdir: str, tmp_size_mb: int = 2
     os.makedirs(R + "/proc", exist_ok=True)
     mount("proc", R + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     os.makedirs(R + SANDBOX_CWD, exist_ok=True)
-    mount(workdir, R + SANDBOX_CWD, None, MS_BIND)
-    mount(None, R + SANDBOX_CWD, None, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV)
+    mount("tmpfs", R + SANDBOX_CWD, "tmpfs", MS_NOSUID | MS_NODEV, f"size={disk_mb}m,mode=755")
+    if owner:
+        os.lchown(R + SANDBOX_CWD, *owner)
+    if workdir is not None:
+        copy_tree(workdir, R + SANDBOX_CWD, owner)
     mount(None, R, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "size=16m,mode=755")
     os.chdir(R)
     pivot_root(".", ".")
     umount2(".", MNT_DETACH)  # the old root, stacked under the new one, goes away
     os.chdir(SANDBOX_CWD)
+
+
+def copy_tree(src: str, dst: str, owner: tuple[int, int] | None = None) -> None:
+    """Copy a submission folder (files, folders, symlinks as links) into dst, owned by
+    `owner` (uid, gid) when given. Special files are skipped."""
+    import shutil
+    import stat
+    for dirpath, dirnames, filenames in os.walk(src):
+        rel = os.path.relpath(dirpath, src)
+        target = dst if rel == "." else os.path.join(dst, rel)
+        if rel != ".":
+            os.makedirs(target, exist_ok=True)
+        if owner:
+            os.lchown(target, *owner)
+        for name in filenames + [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]:
+            path, out = os.path.join(dirpath, name), os.path.join(target, name)
+            mode = os.lstat(path).st_mode
+            if stat.S_ISLNK(mode):
+                os.symlink(os.readlink(path), out)
+            elif stat.S_ISREG(mode):
+                shutil.copyfile(path, out)
+                os.chmod(out, 0o644)
+            else:
+                continue
+            if owner:
+                os.lchown(out, *owner)
 
 
 def drop_privileges(mode: str) -> None:
@@ -269,12 +308,14 @@ def drop_privileges(mode: str) -> None:
     prctl(PR_SET_NO_NEW_PRIVS, 1)
 
 
-def apply_rlimits(memory_mb: int, mode: str) -> None:
+def apply_rlimits(memory_mb: int, mode: str, *, pids_cgroup: bool) -> None:
     mem = memory_mb << 20
     resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_FSIZE, (FSIZE_LIMIT, FSIZE_LIMIT))
-    if mode == "namespaces":  # counts processes of the sandbox uid only: safe to cap
+    if mode == "namespaces" and not pids_cgroup:
+        # RLIMIT_NPROC counts every process of the sandbox uid, so sandboxes running at
+        # the same time share it: only a fallback for machines without a pids cgroup.
         resource.setrlimit(resource.RLIMIT_NPROC, (NPROC_LIMIT, NPROC_LIMIT))
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large file is an OSError, not a kill
 

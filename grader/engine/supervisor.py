@@ -1,304 +1,339 @@
-"""Zygote side of one job: fork sandboxes, watch them (timeouts, crashes), restart.
+"""The supervisor: one process per job, forked from the template before the job exists.
 
-Process tree per sandbox (namespaces/userns): zygote Z -> C (enters the namespaces,
-waits) -> G (PID 1 of the new pid namespace, runs the cells). Killing G kills the
-namespace. rlimits mode: Z -> G directly, and leftovers are swept from /proc.
+It reads the job from the engine, asks the template to fork sandboxes (passing only
+pipe ends, never job data), drives each sandbox one command at a time under its own
+deadlines, runs locked tests in the trusted driver, and replaces a sandbox that
+crashed, hung or broke the protocol: the earlier cells are replayed silently in a
+fresh one and grading goes on with the items still to do.
+
+The supervisor is trusted: it runs as the engine's user (root on grading servers),
+outside the sandboxes' PID namespaces, and is not dumpable, so a sandbox cannot
+read, write, signal or trace it.
 """
 from __future__ import annotations
 
-import mmap
 import os
-import select
-import signal
-import struct
-import sys
+import shutil
+import socket
+import tempfile
 import time
-import traceback
-from dataclasses import dataclass
-from typing import Any, Callable
+from dataclasses import dataclass, field
+from typing import Any
 
-from . import sandbox
-from .protocol import EventReader, encode_event, write_all
-from .types import IsolationReport, Job
+from . import isolation
+from .cgroups import Layout
+from .child import SandboxSetup
+from .driver.proxy import Connection
+from .driver.run import CappedText, Driver, ItemTimeout
+from .sandbox import Sandbox, SandboxEnded
+from .types import (Call, CallResult, CellResult, ErrorInfo, IsolationReport, Job, RunNotice,
+                    RunResult)
 
-EVENT_FD = 1001  # where the child keeps its end of the private channel
+START_TIMEOUT_S = 60.0
+CELL_STATUSES = ("ok", "error")
+CALL_STATUSES = ("passed", "failed", "error")
 
 
 @dataclass
-class ZygoteState:
-    shell: Any
+class SupervisorContext:
+    """What the supervisor inherits from the template (no job data)."""
+
+    sock: socket.socket
+    template_pid: int
     mode: str
-    spec: sandbox.RootSpec
     report: IsolationReport
-    ipython_dir: str
-    framework_path: str | None
+    cgroups: Layout | None
     grace_s: float
     max_restarts: int
-    private_fds: tuple[int, ...]  # the zygote's protocol pipes: closed in every child
 
 
-@dataclass
-class Outcome:
-    kind: str  # "done" | "died" | "fatal"
-    current: tuple[str, int] | None = None  # item running when it died
-    function: str | None = None
-    timed_out: bool = False  # killed after an interrupt that did not work
-    message: str = ""
+def _str(value: Any, limit: int = 100_000) -> str:
+    return value[:limit] if isinstance(value, str) else ""
 
 
-def _describe_exit(code: int, status: int) -> str:
-    if code == os.CLD_EXITED:
-        return f"the kernel process exited with status {status} (os._exit or a fatal error)"
-    try:
-        name = signal.Signals(status).name
-    except ValueError:
-        name = f"signal {status}"
-    extra = " (segmentation fault)" if status == signal.SIGSEGV else ""
-    extra = " (out of memory?)" if status == signal.SIGKILL else extra
-    return f"the kernel process was killed by {name}{extra}"
+def _error(value: Any) -> ErrorInfo | None:
+    """An ErrorInfo from an untrusted frame field (every part type-checked)."""
+    if not isinstance(value, dict):
+        return None
+    frames = []
+    for f in value.get("frames", []) if isinstance(value.get("frames"), list) else []:
+        if isinstance(f, list) and len(f) == 3 and type(f[1]) is int:
+            frames.append((_str(f[0], 300), f[1], _str(f[2], 300)))
+    tb = value.get("traceback")
+    lines = [_str(x, 2000) for x in tb[:200]] if isinstance(tb, list) else []
+    return ErrorInfo(_str(value.get("ename"), 200), _str(value.get("evalue"), 4000), lines,
+                     frames[-50:])
 
 
-class Sandbox:
-    """One forked child tree running a plan; the zygote is its watchdog."""
+def _outputs(value: Any) -> list[dict[str, Any]]:
+    return [o for o in value if isinstance(o, dict) and isinstance(o.get("output_type"), str)] \
+        if isinstance(value, list) else []
 
-    def __init__(self, z: ZygoteState, job: Job, plan: dict[str, Any], root_dir: str, work_dir: str):
-        self.z, self.job, self.plan = z, job, plan
-        self.root_dir, self.work_dir = root_dir, work_dir
-        self.namespaced = z.mode in ("namespaces", "userns")
-        self.gpid: int | None = None
-        self.exit: tuple[int, int] | None = None
 
-    # -- child side ---------------------------------------------------------------------
-    def _child(self, ev_w: int, pid_w: int, ctl: mmap.mmap, zpid: int) -> None:
+def _timeout_error(err: ErrorInfo | None, what: str, seconds: float) -> ErrorInfo:
+    msg = f"the {what} did not finish within {seconds:g} s and was interrupted"
+    lines = [ln for ln in (err.traceback if err else []) if not ln.startswith("KeyboardInterrupt")]
+    return ErrorInfo("TimeoutError", msg, lines + [f"TimeoutError: {msg}"], err.frames if err else [])
+
+
+def _died(ended: SandboxEnded) -> ErrorInfo:
+    ename = "TimeoutError" if ended.kind == "timeout" else "KernelDied"
+    return ErrorInfo(ename, ended.message, [f"{ename}: {ended.message}"], [])
+
+
+class JobSupervisor:
+    def __init__(self, ctx: SupervisorContext, job: Job) -> None:
+        self.ctx, self.job = ctx, job
+        self.limits = job.limits
+        self.cells: list[CellResult | None] = [None] * len(job.cells)
+        self.calls: list[CallResult | None] = [None] * len(job.calls)
+        self.skip: set[int] = set()        # cells never replayed (timed out, crashed)
+        self.notices: list[RunNotice] = []
+        self.restarts = 0
+        self.kernel: Sandbox | None = None
+        self.jobdir = ""
+        self.started = time.monotonic()
+        budget = self.limits.submission_timeout_s
+        self.budget_end = self.started + budget if budget else float("inf")
+        self.driver: Driver | None = None
+        self.gave_up: str | None = None
+
+    # -- the job ---------------------------------------------------------------------------
+    def run(self) -> RunResult:
+        self.jobdir = tempfile.mkdtemp(prefix="grader-job-")
         try:
-            for fd in self.z.private_fds:
-                os.close(fd)
-            sandbox.set_parent_death_signal()
-            if os.getppid() != zpid:
-                os._exit(1)
-            if self.namespaced:
-                sandbox.enter_namespaces(userns=(self.z.mode == "userns"))
-                g = os.fork()
-                if g:
-                    os.close(ev_w)
-                    write_all(pid_w, f"pid {g}\n".encode())
-                    info = os.waitid(os.P_PID, g, os.WEXITED | os.WNOWAIT)  # G stays a zombie
-                    write_all(pid_w, f"exit {info.si_code} {info.si_status}\n".encode())
-                    os._exit(0)
-                sandbox.set_parent_death_signal()
-                os.close(pid_w)
-                sandbox.setup_root(self.z.spec, self.root_dir, self.work_dir)
-                sandbox.sethostname("sandbox")
-                home, tmp = sandbox.SANDBOX_CWD, "/tmp"
-            else:
-                os.close(pid_w)
-                os.setpgid(0, 0)
-                os.chdir(self.work_dir)
-                home = self.work_dir
-                tmp = os.path.join(os.path.dirname(self.work_dir), "tmp")
-            self._grandchild(ev_w, ctl, home, tmp)
-        except BaseException:
-            try:
-                write_all(ev_w, encode_event({"ev": "fatal", "message": traceback.format_exc()}))
-            finally:
-                os._exit(70)
-        os._exit(0)
-
-    def _grandchild(self, ev_w: int, ctl: mmap.mmap, home: str, tmp: str) -> None:
-        os.dup2(ev_w, EVENT_FD, inheritable=False)
-        os.close(ev_w)
-        os.closerange(3, EVENT_FD)
-        os.closerange(EVENT_FD + 1, 65536)
-        sandbox.drop_privileges(self.z.mode)
-        sandbox.apply_rlimits(self.job.limits.memory_mb, self.z.mode)
-        os.environ.clear()
-        os.environ.update(sandbox.sandbox_environ(home, tmp, self.z.ipython_dir))
-        import tempfile as _tf
-        _tf.tempdir = None
-        cwd_entry = sys.path[0] if sys.path else None
-        sys.path[:] = [p for p in sys.path if p not in ("", cwd_entry, self.z.framework_path)]
-        sys.path[:0] = ([self.z.framework_path] if self.z.framework_path else []) + [""]
-        sys.dont_write_bytecode = True
-        from .runner import Runner
-        Runner(self.z.shell, self.job, self.plan, EVENT_FD, ctl).run()
-
-    # -- zygote side ----------------------------------------------------------------------
-    def run(self, on_event: Callable[[dict[str, Any], bool], None], engine_fd: int) -> Outcome:
-        ev_r, ev_w = os.pipe2(os.O_CLOEXEC)
-        pid_r, pid_w = os.pipe2(os.O_CLOEXEC)
-        ctl = mmap.mmap(-1, 16)
-        zpid = os.getpid()
-        pid = os.fork()
-        if pid == 0:
-            os.close(ev_r)
-            os.close(pid_r)
-            self._child(ev_w, pid_w, ctl, zpid)
-        os.close(ev_w)
-        os.close(pid_w)
-        self.cpid = pid
-        if not self.namespaced:
-            self.gpid = pid
-        self._pid_r, self._pid_r_open = pid_r, True
-        try:
-            return self._watch(ev_r, pid_r, ctl, on_event, engine_fd)
+            for i in range(len(self.job.cells)):
+                self.run_cell(i)
+            for j in range(len(self.job.calls)):
+                self.run_call(j)
         finally:
-            self._cleanup(pid_r)
-            os.close(ev_r)
-            os.close(pid_r)
-            ctl.close()
+            if self.kernel is not None:
+                self.kernel.close()
+            shutil.rmtree(self.jobdir, ignore_errors=True)
+        return RunResult(cells=[c for c in self.cells if c is not None],
+                         calls=[c for c in self.calls if c is not None],
+                         isolation=self.ctx.report, restarts=self.restarts,
+                         duration_s=time.monotonic() - self.started, notices=self.notices)
 
-    def _watch(self, ev_r: int, pid_r: int, ctl: mmap.mmap,
-               on_event: Callable[[dict[str, Any], bool], None], engine_fd: int) -> Outcome:
-        limits = self.job.limits
-        reader = EventReader()
-        current: tuple[str, int] | None = None
-        seq = 0
-        function: str | None = None
-        deadline: float | None = None
-        kill_at: float | None = None
-        interrupted = killed = False
-        watch = [ev_r, pid_r, engine_fd]
-        while True:
-            now = time.monotonic()
-            waits = [t - now for t in (deadline, kill_at) if t is not None]
-            timeout = max(0.0, min(waits + [0.25]))
-            ready, _, _ = select.select(watch, [], [], timeout)
-            if engine_fd in ready:  # the engine went away: stop everything
-                self._kill()
-                os._exit(0)
-            if pid_r in ready:
-                self._poll_pid_pipe(0)
-                if not self._pid_r_open:
-                    watch.remove(pid_r)
-            if ev_r in ready:
-                data = os.read(ev_r, 1 << 20)
-                if not data:
-                    return self._death(current, function, killed)
+    def _deadline(self, seconds: float) -> float:
+        return min(time.monotonic() + seconds, self.budget_end)
+
+    def _over_budget(self) -> bool:
+        return time.monotonic() >= self.budget_end
+
+    # -- sandboxes -------------------------------------------------------------------------
+    def _new_sandbox(self) -> Sandbox:
+        n = self.restarts
+        root, work, tmp = (os.path.join(self.jobdir, f"{d}{n}") for d in ("root", "work", "tmp"))
+        os.makedirs(root)
+        namespaced = self.ctx.mode in ("namespaces", "userns")
+        if not namespaced:   # no private tmpfs: a copy on the host, removed with the job
+            if self.job.workdir is not None:
+                shutil.copytree(self.job.workdir, work, symlinks=True)
+            else:
+                os.makedirs(work)
+            os.makedirs(tmp, mode=0o700)
+        setup = SandboxSetup(root_dir=root, workdir=str(self.job.workdir) if self.job.workdir else None,
+                             work_dir_host=work, tmp_dir_host=tmp, disk_mb=self.limits.disk_mb,
+                             memory_mb=self.limits.memory_mb,
+                             output_cap=self.limits.output_cap_bytes, cgroup_folders=[],
+                             pids_cgroup=False)
+        name = f"job-{os.getpid()}-{n}"
+        return Sandbox(template_sock=self.ctx.sock, template_pid=self.ctx.template_pid,
+                       mode=self.ctx.mode, setup=setup, cgroup_layout=self.ctx.cgroups, name=name,
+                       memory_bytes=self.limits.memory_mb << 20, pids_max=self.limits.pids_max,
+                       grace_s=self.ctx.grace_s)
+
+    def _lost(self, ended: SandboxEnded, key: str | None) -> None:
+        """Forget a sandbox that ended; a fresh one replaces it for what remains."""
+        if ended.kind == "tampered":
+            self.notices.append(RunNotice("tampered", key, ended.message))
+        if self.kernel is not None:
+            self.kernel.close()
+        self.kernel = None
+        self.restarts += 1
+
+    def kernel_for_next_item(self) -> Sandbox | None:
+        """The live sandbox, or a fresh one with the earlier cells replayed silently."""
+        while self.kernel is None:
+            if self.gave_up or self._over_budget():
+                return None
+            if self.restarts > self.ctx.max_restarts:
+                self.gave_up = f"not run: the kernel crashed {self.restarts} times; giving up"
+                return None
+            kernel = self._new_sandbox()
+            try:
+                kernel.start(time.monotonic() + START_TIMEOUT_S)
+            except SandboxEnded as ended:
+                kernel.close()
+                if ended.kind == "fatal":
+                    self.gave_up = f"the sandbox could not be set up: {ended.message.strip()}"
+                    return None
+                self.restarts += 1
+                continue
+            self.kernel = kernel
+            for i, done in enumerate(self.cells):
+                if done is None or i in self.skip:
+                    continue
                 try:
-                    events = reader.feed(data)
-                except ValueError as exc:
-                    self._kill()
-                    return Outcome("died", current, function, False, f"protocol violation: {exc}")
-                for ev in events:
-                    kind = ev.get("ev")
-                    if kind == "start":
-                        current, seq, function = (ev["kind"], int(ev["index"])), int(ev["seq"]), None
-                        budget = limits.cell_timeout_s if ev["kind"] == "cell" else limits.call_timeout_s
-                        deadline, kill_at, interrupted = time.monotonic() + budget, None, False
-                    elif kind == "fn":
-                        function = ev.get("name")
-                    elif kind in ("cell", "call"):
-                        if int(ev.get("seq", -1)) == seq:
-                            on_event(ev, interrupted)
-                            current, deadline, kill_at, interrupted = None, None, None, False
-                    elif kind == "done":
-                        return Outcome("done")
-                    elif kind == "fatal":
-                        self._kill()
-                        return Outcome("fatal", message=str(ev.get("message", "")))
-            now = time.monotonic()
-            if deadline is not None and now >= deadline and not interrupted:
-                struct.pack_into("Q", ctl, 8, seq)
-                self._signal(signal.SIGINT)
-                interrupted, deadline, kill_at = True, None, now + self.z.grace_s
-            elif kill_at is not None and now >= kill_at:
-                self._kill()
-                killed, kill_at = True, None
-            if not self.namespaced and self.exit is None:
-                self._poll_exit()
-                if self.exit is not None:  # a forked grandchild may hold the pipe: drain, stop
-                    self._drain(ev_r, reader, seq, on_event, interrupted)
-                    return self._death(current, function, killed)
+                    self._command(kernel, self._cell_command(i), self.limits.cell_timeout_s, "cell")
+                except SandboxEnded as ended:
+                    self.skip.add(i)   # it crashed on replay: never again
+                    self._lost(ended, self.job.cells[i].key)
+                    break
+        return self.kernel
 
-    def _drain(self, ev_r: int, reader: EventReader, seq: int,
-               on_event: Callable[[dict[str, Any], bool], None], interrupted: bool) -> None:
-        while select.select([ev_r], [], [], 0)[0]:
-            data = os.read(ev_r, 1 << 20)
-            if not data:
-                return
-            for ev in reader.feed(data):
-                if ev.get("ev") in ("cell", "call") and int(ev.get("seq", -1)) == seq:
-                    on_event(ev, interrupted)
+    def _command(self, kernel: Sandbox, cmd: dict[str, Any], seconds: float, expect: str):
+        return kernel.command(cmd, self._deadline(seconds), expect=expect)
 
-    def _death(self, current: tuple[str, int] | None, function: str | None, killed: bool) -> Outcome:
-        if self.namespaced:
-            end = time.monotonic() + 5
-            while self.exit is None and time.monotonic() < end:
-                self._poll_pid_pipe(0.1)
-        else:
-            self._poll_exit(block=True)
-        if killed:
-            msg = "it did not stop after the interrupt; the kernel was killed and restarted"
-        elif self.exit is not None:
-            msg = _describe_exit(*self.exit)
-        else:
-            msg = "the kernel process died"
-        return Outcome("died", current, function, killed, msg)
+    def _unavailable(self) -> ErrorInfo:
+        message = self.gave_up or "not run: the submission used its whole time budget"
+        ename = "KernelDied" if self.gave_up else "TimeoutError"
+        if not self.gave_up:
+            self.notices.append(RunNotice("timeout", None, message)) if not any(
+                n.message == message for n in self.notices) else None
+        return ErrorInfo(ename, message, [f"{ename}: {message}"], [])
 
-    # -- process handling -----------------------------------------------------------------
-    def _parse_pid_lines(self, buf: bytes) -> bytes:
-        *lines, rest = buf.split(b"\n")
-        for line in lines:
-            parts = line.decode(errors="replace").split()
-            if parts[:1] == ["pid"]:
-                self.gpid = int(parts[1])
-            elif parts[:1] == ["exit"]:
-                self.exit = (int(parts[1]), int(parts[2]))
-        return rest
+    # -- cells -------------------------------------------------------------------------------
+    def _cell_command(self, i: int) -> dict[str, Any]:
+        cell = self.job.cells[i]
+        return {"op": "cell", "index": i, "key": cell.key, "source": cell.source}
 
-    _pid_rest = b""
-
-    def _poll_pid_pipe(self, timeout: float) -> None:
-        if self._pid_r_open and select.select([self._pid_r], [], [], timeout)[0]:
-            data = os.read(self._pid_r, 4096)
-            if not data:
-                self._pid_r_open = False
-            self._pid_rest = self._parse_pid_lines(self._pid_rest + data)
-        elif not self._pid_r_open and timeout:
-            time.sleep(timeout)
-
-    def _poll_exit(self, block: bool = False) -> None:
-        if self.exit is not None:
+    def run_cell(self, i: int) -> None:
+        key = self.job.cells[i].key
+        kernel = self.kernel_for_next_item()
+        if kernel is None:
+            err = self._unavailable()
+            status = "crashed" if self.gave_up else "timeout"
+            self.cells[i] = CellResult(key, status, [], err, False, 0.0)  # type: ignore[arg-type]
             return
         try:
-            pid, status = os.waitpid(self.cpid, 0 if block else os.WNOHANG)
-        except ChildProcessError:
+            reply = self._command(kernel, self._cell_command(i), self.limits.cell_timeout_s, "cell")
+        except SandboxEnded as ended:
+            self.skip.add(i)
+            err = _died(ended)
+            status = "timeout" if ended.kind == "timeout" else "crashed"
+            self.cells[i] = CellResult(key, status, [  # type: ignore[arg-type]
+                {"output_type": "error", "ename": err.ename, "evalue": err.evalue,
+                 "traceback": list(err.traceback)}], err, False, 0.0)
+            self._lost(ended, key)
             return
-        if pid:
-            if os.WIFSIGNALED(status):
-                self.exit = (os.CLD_KILLED, os.WTERMSIG(status))
-            else:
-                self.exit = (os.CLD_EXITED, os.WEXITSTATUS(status))
-            self.reaped = True
+        frame = reply.frame
+        status = frame.get("status")
+        if frame.get("index") != i or status not in CELL_STATUSES:
+            self._lost(self._tamper(kernel, "a cell reply with a wrong index or status"), key)
+            self.skip.add(i)
+            self.cells[i] = CellResult(key, "crashed", [], _died(SandboxEnded(
+                "tampered", "the kernel broke the grading protocol")), False, 0.0)
+            return
+        outputs, err = _outputs(frame.get("outputs")), _error(frame.get("error"))
+        if reply.interrupted:
+            status, err = "timeout", _timeout_error(err, "cell", self.limits.cell_timeout_s)
+            outputs = [o for o in outputs if o.get("output_type") != "error"]
+            outputs.append({"output_type": "error", "ename": err.ename, "evalue": err.evalue,
+                            "traceback": list(err.traceback)})
+            self.skip.add(i)
+        duration = frame.get("duration_s")
+        self.cells[i] = CellResult(key, status, outputs, err,  # type: ignore[arg-type]
+                                   frame.get("truncated") is True,
+                                   float(duration) if type(duration) in (int, float) else 0.0)
 
-    def _signal(self, sig: int) -> None:
-        if self.gpid is not None:
+    @staticmethod
+    def _tamper(kernel: Sandbox, why: str) -> SandboxEnded:
+        kernel.kill()
+        ended = SandboxEnded("tampered", f"the kernel broke the grading protocol: {why}")
+        kernel.ended = ended
+        return ended
+
+    # -- graded calls ----------------------------------------------------------------------
+    def run_call(self, j: int) -> None:
+        call = self.job.calls[j]
+        kernel = self.kernel_for_next_item()
+        if kernel is None:
+            err = self._unavailable()
+            self.calls[j] = CallResult(call.key, "crashed" if self.gave_up else "timeout",  # type: ignore[arg-type]
+                                       None, error=err)
+            return
+        if call.mode == "driver":
+            self.calls[j] = self._driver_call(kernel, call)
+        else:
+            self.calls[j] = self._kernel_call(kernel, j, call)
+
+    def _kernel_call(self, kernel: Sandbox, j: int, call: Call) -> CallResult:
+        cmd = {"op": "call", "index": j, "key": call.key, "setup": call.setup,
+               "functions": call.functions, "want_value": call.want_value}
+        try:
+            reply = self._command(kernel, cmd, self.limits.call_timeout_s, "call")
+        except SandboxEnded as ended:
+            self._lost(ended, call.key)
+            only = call.functions[0] if len(call.functions) == 1 else None
+            return CallResult(call.key, "timeout" if ended.kind == "timeout" else "crashed",  # type: ignore[arg-type]
+                              only, error=_died(ended))
+        frame = reply.frame
+        status = frame.get("status")
+        if frame.get("index") != j or status not in CALL_STATUSES:
+            self._lost(self._tamper(kernel, "a call reply with a wrong index or status"), call.key)
+            return CallResult(call.key, "crashed", None, error=_died(SandboxEnded(  # type: ignore[arg-type]
+                "tampered", "the kernel broke the grading protocol")))
+        err = _error(frame.get("error"))
+        function = frame.get("function") if isinstance(frame.get("function"), str) else None
+        if reply.interrupted:
+            status, err = "timeout", _timeout_error(err, "call", self.limits.call_timeout_s)
+        value_error = frame.get("value_error")
+        duration = frame.get("duration_s")
+        return CallResult(call.key, status, function, value=frame.get("value"),  # type: ignore[arg-type]
+                          value_error=value_error if isinstance(value_error, str) else None,
+                          error=err, output=_str(frame.get("output"), self.limits.output_cap_bytes),
+                          duration_s=float(duration) if type(duration) in (int, float) else 0.0)
+
+    def _driver_call(self, kernel: Sandbox, call: Call) -> CallResult:
+        if self.driver is None:
+            self.driver = Driver(self.job.helpers, self.job.framework)
+        t0 = time.monotonic()
+        deadline = self._deadline(self.limits.call_timeout_s)
+        out = CappedText(self.limits.output_cap_bytes)
+        state: dict[str, Any] = {"ended": None}
+
+        def request(cmd: dict[str, Any]) -> dict[str, Any]:
+            if state["ended"] is not None:
+                raise state["ended"]
+            conn.in_request = True   # type: ignore[attr-defined]
             try:
-                os.kill(self.gpid, sig)
-            except ProcessLookupError:
-                pass
+                reply = kernel.command(cmd, deadline, expect="px")
+            except SandboxEnded as ended:
+                state["ended"] = ended
+                raise
+            finally:
+                conn.in_request = False   # type: ignore[attr-defined]
+            if reply.interrupted:
+                state["ended"] = SandboxEnded("timeout", "the test did not finish within "
+                                              f"{self.limits.call_timeout_s:g} s")
+                raise ItemTimeout()
+            frame = reply.frame
+            if not (("v" in frame) ^ ("err" in frame)):
+                state["ended"] = self._tamper(kernel, "a proxy reply without a value or an error")
+                raise state["ended"]
+            return frame
 
-    def _kill(self) -> None:
-        self._signal(signal.SIGKILL)
+        conn = Connection(request, out.write)
+        conn.in_request = False   # type: ignore[attr-defined]
+        outcome = self.driver.run(key=call.key, source=call.setup or "", functions=call.functions,
+                                  conn=conn, out=out, deadline=deadline,
+                                  failure=lambda: state["ended"])
+        ended: SandboxEnded | None = state["ended"]
+        if ended is not None and kernel.ended is not None:
+            self._lost(kernel.ended, call.key)
+        elif ended is not None and ended.kind == "timeout":
+            pass   # interrupted and answered: the kernel goes on with the next item
+        if self.kernel is kernel:
+            try:
+                self._command(kernel, {"op": "release"}, self.limits.call_timeout_s, "px")
+            except SandboxEnded as lost:
+                self._lost(lost, call.key)
+        return CallResult(call.key, outcome.status, outcome.function, error=outcome.error,  # type: ignore[arg-type]
+                          output=outcome.output, duration_s=time.monotonic() - t0)
 
-    def _cleanup(self, pid_r: int) -> None:
-        """Kill the whole tree and reap everything; nothing survives the sandbox."""
-        self._kill()
-        end = time.monotonic() + 10
-        while True:
-            left = sandbox.descendants(os.getpid())
-            for pid in left:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            while True:  # reap whatever died (orphans are ours: we are the subreaper)
-                try:
-                    pid, _ = os.waitpid(-1, os.WNOHANG)
-                except ChildProcessError:
-                    pid = 0
-                if not pid:
-                    break
-            if not left or time.monotonic() > end:
-                break
-            time.sleep(0.005)
+
+def serve_job(ctx: SupervisorContext, job: Job) -> RunResult:
+    isolation.set_not_dumpable()
+    return JobSupervisor(ctx, job).run()

@@ -14,11 +14,14 @@ CallStatus = Literal["passed", "failed", "error", "timeout", "crashed"]
 IsolationMode = Literal["namespaces", "userns", "bubblewrap", "rlimits"]
 
 GUARANTEE_KEYS = (
-    "memory_limit",
+    "memory_limit",          # a cgroup's memory.max: tmpfs, memfd and shared memory count too
+    "process_limit",         # a pids cgroup of the sandbox's own (not shared with others)
+    "disk_limit",            # the working folder is a size-capped tmpfs
     "no_leftover_processes",
     "no_network",
     "private_filesystem",
     "unprivileged_uid",
+    "trusted_tests",         # locked tests run in the trusted driver, outside the sandbox
 )
 
 
@@ -28,6 +31,9 @@ class Limits:
     call_timeout_s: float = 60.0
     memory_mb: int = 2048
     output_cap_bytes: int = 1_000_000  # per cell / per call
+    submission_timeout_s: float | None = None  # wall clock for the whole job
+    disk_mb: int = 256                 # the working folder (tmpfs)
+    pids_max: int = 256                # processes and threads in the sandbox
 
 
 @dataclass
@@ -38,14 +44,23 @@ class Cell:
     source: str  # IPython source: magics and !shell lines work
 
 
+CallMode = Literal["driver", "kernel"]
+
+
 @dataclass
 class Call:
-    """Made after all cells ran, in the same namespace."""
+    """Made after all cells ran, against the same kernel.
+
+    mode "driver": `setup` is executed and `functions` called in the trusted driver,
+    which holds handles on the kernel's objects (locked tests). mode "kernel": both
+    run inside the student's process (unit tests, assessment functions whose plain
+    value is compared on the host, items a course runs in-kernel)."""
 
     key: str
-    setup: str | None  # exec'd in the user namespace first, compiled as "<setup:KEY>"
+    setup: str | None  # compiled as "<setup:KEY>"
     functions: list[str]  # called in order with no arguments
     want_value: bool = False  # return the JSON-converted value of the last function
+    mode: CallMode = "kernel"
 
 
 @dataclass
@@ -54,6 +69,9 @@ class Job:
     calls: list[Call] = field(default_factory=list)
     workdir: Path | None = None  # files copied into the sandbox cwd; None = empty dir
     limits: Limits = field(default_factory=Limits)
+    helpers: list[tuple[str, str]] = field(default_factory=list)  # (key, source) of the
+    # instructor cells whose functions and library imports the driver runs trusted
+    framework: str | None = None  # package whose imports in tests stay in the kernel
 
 
 @dataclass
@@ -94,9 +112,17 @@ class IsolationReport:
 
 
 @dataclass
+class RunNotice:
+    kind: str          # "tampered" | "timeout"
+    key: str | None    # the cell or call it concerns
+    message: str
+
+
+@dataclass
 class RunResult:
     cells: list[CellResult]
     calls: list[CallResult]
     isolation: IsolationReport
     restarts: int
     duration_s: float
+    notices: list[RunNotice] = field(default_factory=list)

@@ -20,12 +20,15 @@ import threading  # noqa: E402
 import traceback  # noqa: E402
 from typing import Any  # noqa: E402
 
-from . import sandbox  # noqa: E402
+from . import cgroups, isolation  # noqa: E402
 from .protocol import recv_pickle, send_pickle  # noqa: E402
 from .types import GUARANTEE_KEYS, IsolationReport  # noqa: E402
 
 # modules the sandbox child needs: imported here so the child reads nothing from disk
-_CHILD_MODULES = ("grader.engine.runner", "grader.engine.capture", "grader.engine.jsonvalue",
+_CHILD_MODULES = ("grader.engine.kernel.server", "grader.engine.kernel.capture",
+                  "grader.engine.kernel.jsonvalue", "grader.engine.child", "grader.engine.wire",
+                  "grader.engine.supervisor", "grader.engine.driver.run",
+                  "IPython.core.inputtransformer2",
                   "json", "linecache", "subprocess", "ctypes", "mmap", "codecs", "fcntl",
                   "signal", "struct", "traceback", "tempfile", "resource", "select", "shutil",
                   "IPython.core.interactiveshell", "IPython.utils.process")
@@ -46,7 +49,7 @@ def resolve_isolation(requested: str) -> tuple[str, list[str]]:
     for mode in candidates:
         if mode == "rlimits":
             return mode, notes
-        why = sandbox.probe(mode)
+        why = isolation.probe(mode)
         if why is None:
             return mode, notes
         if requested != "auto":
@@ -55,14 +58,23 @@ def resolve_isolation(requested: str) -> tuple[str, list[str]]:
     raise AssertionError("unreachable")
 
 
-def isolation_report(mode: str, notes: list[str]) -> IsolationReport:
+def isolation_report(mode: str, notes: list[str], cgroups: Any) -> IsolationReport:
     g = dict.fromkeys(GUARANTEE_KEYS, False)
-    g["memory_limit"] = True  # RLIMIT_AS in every mode
     g["no_leftover_processes"] = True
+    g["trusted_tests"] = True
+    if cgroups is not None:
+        g.update(memory_limit=True, process_limit=True)
+        notes.append(f"cgroup v{cgroups.version} per sandbox: memory (tmpfs, memfd and shared "
+                     "memory included, no swap) and processes limited")
+        notes.extend(cgroups.notes)
+    else:
+        notes.append("no cgroup: memory limited by RLIMIT_AS only (tmpfs and memfd pages are "
+                     "not counted); the process limit is per uid")
+    g["disk_limit"] = mode in ("namespaces", "userns")
     if mode == "namespaces":
         g.update(no_network=True, private_filesystem=True, unprivileged_uid=True)
         notes.append("pid, mount, network, ipc and uts namespaces; allow-listed read-only "
-                     f"root; runs as uid {sandbox.SANDBOX_UID}")
+                     f"root; runs as uid {isolation.SANDBOX_UID}")
     elif mode == "userns":
         g.update(no_network=True, private_filesystem=True, unprivileged_uid=os.getuid() != 0)
         notes.append("user namespace: pid, mount and network namespaces without root; the code "
@@ -76,8 +88,8 @@ def isolation_report(mode: str, notes: list[str]) -> IsolationReport:
 
 
 def warm(init: dict[str, Any]) -> tuple[Any, list[str]]:
-    from .capture import OutputSink
-    from .shell import make_shell
+    from .kernel.capture import OutputSink
+    from .kernel.shell import make_shell
 
     warnings: list[str] = []
     fw = init.get("framework_path")
@@ -116,36 +128,42 @@ def main() -> None:
     os.dup2(2, 1)
     os.close(devnull)
     sys.stdout = sys.stderr
-    from .supervisor import ZygoteState
+    from .child import Template
 
     init = recv_pickle(proto_in)
     try:
         mode, notes = resolve_isolation(init.get("isolation", "auto"))
+        layout = None
+        if mode in ("namespaces", "rlimits") and os.geteuid() == 0:
+            layout, why = cgroups.probe()
+            if layout is None:
+                notes.append(f"cgroups unavailable: {why}")
         ipython_dir = tempfile.mkdtemp(prefix="grader-ipython-")
         init["ipython_dir"] = ipython_dir
         shell, warnings = warm(init)
-        report = isolation_report(mode, notes)
-        spec = sandbox.build_root_spec(init.get("framework_path"),
-                                       [os.getcwd(), *init.get("hide", ())])
-        sandbox.set_subreaper()
-        state = ZygoteState(shell=shell, mode=mode, spec=spec, report=report,
-                            ipython_dir=ipython_dir, framework_path=init.get("framework_path"),
-                            grace_s=float(init.get("grace_s", 2.0)),
-                            max_restarts=int(init.get("max_restarts", 8)),
+        report = isolation_report(mode, notes, layout)
+        spec = isolation.build_root_spec(init.get("framework_path"),
+                                         [os.getcwd(), *init.get("hide", ())])
+        isolation.set_subreaper()
+        template = Template(shell=shell, mode=mode, spec=spec, ipython_dir=ipython_dir,
+                            framework_path=init.get("framework_path"),
                             private_fds=(proto_in, proto_out))
     except BaseException as exc:
         send_pickle(proto_out, ("error", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
         return
     send_pickle(proto_out, ("ready", report, warnings))
     try:
-        serve(state, proto_in, proto_out)
+        serve(template, report, layout, init, proto_in, proto_out)
     finally:
         import shutil
         shutil.rmtree(ipython_dir, ignore_errors=True)
 
 
-def serve(state: Any, proto_in: int, proto_out: int) -> None:
-    from .jobrun import JobRun
+def serve(template: Any, report: IsolationReport, layout: Any, init: dict[str, Any],
+          proto_in: int, proto_out: int) -> None:
+    """One job at a time: fork its supervisor, which reads the job itself, then fork the
+    sandboxes it asks for. The template never reads a byte of job data."""
+    import socket
 
     while True:
         try:
@@ -154,13 +172,116 @@ def serve(state: Any, proto_in: int, proto_out: int) -> None:
             return
         if msg[0] == "close":
             return
-        if msg[0] == "run":
-            try:
-                result = JobRun(state, msg[1], proto_in).run()
-            except BaseException as exc:
-                send_pickle(proto_out, ("error", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
-                continue
+        if msg[0] != "job":
+            continue
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        spid = os.fork()
+        if spid == 0:
+            mine.close()
+            _supervise(theirs, template, report, layout, init, proto_in, proto_out)
+        theirs.close()
+        status = _fork_sandboxes(mine, spid, template)
+        mine.close()
+        _sweep()
+        if status != 0:
+            send_pickle(proto_out, ("error", f"the job's supervisor died (status {status})", ""))
+
+
+def _supervise(sock: Any, template: Any, report: IsolationReport, layout: Any,
+               init: dict[str, Any], proto_in: int, proto_out: int) -> None:
+    """In the supervisor: read the job, run it, reply. Never returns."""
+    code = 0
+    try:
+        from .supervisor import SupervisorContext, serve_job
+        isolation.set_parent_death_signal()
+        job = recv_pickle(proto_in)
+        ctx = SupervisorContext(sock=sock, template_pid=os.getppid(), mode=template.mode,
+                                report=report, cgroups=layout,
+                                grace_s=float(init.get("grace_s", 2.0)),
+                                max_restarts=int(init.get("max_restarts", 8)))
+        try:
+            result = serve_job(ctx, job)
+        except BaseException as exc:
+            send_pickle(proto_out, ("error", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+        else:
             send_pickle(proto_out, ("result", result))
+    except BaseException:
+        code = 70
+    os._exit(code)
+
+
+def _fork_sandboxes(sock: Any, spid: int, template: Any) -> int:
+    """Fork a sandbox child per request until the supervisor ends; its exit status."""
+    import select
+    import socket
+    from .child import run_child
+
+    status: int | None = None
+    while True:
+        ready = select.select([sock], [], [], 0.5)[0]
+        if ready:
+            try:
+                data, fds, _, _ = socket.recv_fds(sock, 16, 3)
+            except OSError:
+                data, fds = b"", []
+            if not data:
+                for fd in fds:
+                    os.close(fd)
+                break
+            if data != b"fork" or len(fds) != 3:
+                for fd in fds:
+                    os.close(fd)
+                sock.send(b"error bad request")
+                continue
+            pid = os.fork()
+            if pid == 0:
+                sock.close()
+                run_child(template, *fds)
+            for fd in fds:
+                os.close(fd)
+            sock.send(f"pid {pid}".encode())
+        status = _reap(spid, status)
+    while status is None:
+        status = _reap(spid, status, block=True)
+    return status
+
+
+def _reap(spid: int, status: int | None, block: bool = False) -> int | None:
+    while True:
+        try:
+            pid, raw = os.waitpid(-1, 0 if block else os.WNOHANG)
+        except ChildProcessError:
+            return status if status is not None else 0
+        if not pid:
+            return status
+        if pid == spid:
+            status = os.waitstatus_to_exitcode(raw)
+            if block:
+                return status
+
+
+def _sweep() -> None:
+    """Nothing outlives a job: kill and reap every process left below the template."""
+    import signal
+    import time
+    end = time.monotonic() + 10
+    while True:
+        left = isolation.descendants(os.getpid())
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        while True:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                pid = 0
+            if not pid:
+                break
+        if not left or time.monotonic() > end:
+            return
+        time.sleep(0.005)
 
 
 if __name__ == "__main__":

@@ -105,7 +105,8 @@ def run_submission(ctx: GradingContext, nb: NotebookNode, workdir: Path | None
 def grade_submission(ctx: GradingContext, student: str, folder: Path,
                      late=None) -> Graded:
     """Grade `folder` (submitted/STUDENT/MODULE). `late(folder) -> (submitted_at,
-    days_late, penalty_fraction)` applies the late policy (None: not late)."""
+    days_late, penalty_fraction[, notice])` applies the late policy (None: not late);
+    a notice (e.g. an unreadable timestamp.txt) becomes a `late` notice."""
     started = time.perf_counter()
     path, notices = locate(folder, ctx.module.notebook_name)
     result = base_result(ctx.module, student, path.name if path else ctx.module.notebook_name,
@@ -131,7 +132,9 @@ def grade_submission(ctx: GradingContext, student: str, folder: Path,
             executed = executed_notebook(ctx, merged, run, result)
     raw = round(sum(i["score"] for i in result["items"]), 4)
     if late is not None and result["status"] == "graded":
-        submitted_at, days_late, fraction = late(folder)
+        submitted_at, days_late, fraction, *note = late(folder)
+        if note and note[0]:
+            notices.append(Notice("late", None, note[0]))
         result["submitted_at"] = submitted_at.isoformat() if submitted_at else None
         result["days_late"] = days_late
         if fraction > 0:

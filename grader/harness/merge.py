@@ -102,14 +102,14 @@ def merge(module: Module, submission: NotebookNode, released: NotebookNode) -> M
                 merged.notices.append(Notice(
                     "tampered", origin.key,
                     f"the locked cell '{origin.key}' was edited; it was graded as released"))
-            source = origin.source
+            source = expected   # the released text: hidden tests never enter the kernel
         merged.cells.append(MergedCell(key=origin.key, cell=_fresh(cell, source, metadata),
                                        origin=origin, student_index=index))
-    _reinsert_deleted(module, merged)
+    _reinsert_deleted(module, merged, released_text)
     return merged
 
 
-def _reinsert_deleted(module: Module, merged: Merged) -> None:
+def _reinsert_deleted(module: Module, merged: Merged, released_text: dict) -> None:
     """Put back deleted protected cells after the nearest source cell that is present."""
     for source_cell in module.source.cells:
         if not source_cell.grade_id or source_cell.key in merged.present:
@@ -122,7 +122,8 @@ def _reinsert_deleted(module: Module, merged: Merged) -> None:
             if hits:
                 position = hits[0] + 1
                 break
-        cell = _fresh(source_cell.cell, source_cell.source, {"nbgrader": source_cell.nbgrader})
+        released = released_text.get(source_cell.grade_id, source_cell.source)
+        cell = _fresh(source_cell.cell, released, {"nbgrader": source_cell.nbgrader})
         merged.cells.insert(position, MergedCell(key=source_cell.key, cell=cell,
                                                  origin=source_cell, student_index=None))
         merged.present.add(source_cell.key)

@@ -1,14 +1,17 @@
 """Turn a module (and a merged submission) into the engine's Job.
 
 The graded calls always use the *source's* text: a test item re-executes its locked
-cell from the source before calling its test functions, and each unit test is
+cell from the source before calling its test functions (in the trusted driver, outside
+the student's process: DESIGN.md "Trust model"), and each unit test is
 re-defined from the source cell it lives in, so redefining or deleting a test in the
 submission hides nothing (DESIGN.md, graded items 1 and 4).
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from grader.course import Policy
-from grader.engine import Call, Limits
+from grader.engine import Call, Cell, Job, Limits
 from grader.module import Module
 
 UNIT_PREFIX = "unit:"
@@ -19,19 +22,38 @@ def limits_of(policy: Policy, *, timeout_s: float | None = None,
     return Limits(cell_timeout_s=timeout_s or policy.cell_timeout_s,
                   call_timeout_s=timeout_s or policy.item_timeout_s,
                   memory_mb=memory_mb or policy.memory_mb,
-                  output_cap_bytes=policy.output_cap_bytes)
+                  output_cap_bytes=policy.output_cap_bytes,
+                  submission_timeout_s=policy.submission_timeout_s,
+                  disk_mb=policy.disk_mb, pids_max=policy.pids_max)
 
 
-def graded_calls(module: Module, *, answered: set[str] | None = None) -> list[Call]:
+def trusted_helpers(module: Module) -> list[tuple[str, str]]:
+    """The instructor's non-solution code cells, from the source: the driver runs their
+    function definitions and library imports itself (a student who redefines such a
+    helper, or edits the cell, changes nothing in a locked test)."""
+    return [(cell.key, cell.source) for cell in module.source.cells
+            if cell.cell.cell_type == "code" and not cell.nbgrader.get("solution")]
+
+
+def job_for(module: Module, cells: list[Cell], calls: list[Call], *, workdir: Path | None,
+            limits: Limits, framework: str | None) -> Job:
+    return Job(cells=cells, calls=calls, workdir=workdir, limits=limits,
+               helpers=trusted_helpers(module), framework=framework)
+
+
+def graded_calls(module: Module, *, answered: set[str] | None = None,
+                 in_kernel: frozenset[str] | set[str] = frozenset()) -> list[Call]:
     """Calls for the test items, the assessments and the unit tests, in source order.
 
     `answered`: the assessment ids whose answer cell the submission still has (a
-    deleted answer cell is not called: it scores 0).
+    deleted answer cell is not called: it scores 0). `in_kernel`: test items the course
+    runs inside the student's process (course.toml `in_kernel = true`).
     """
     calls: list[Call] = []
     for item in module.items:
         if item.kind == "test":
-            calls.append(Call(key=item.id, setup=item.cell.source, functions=item.functions))
+            calls.append(Call(key=item.id, setup=item.cell.source, functions=item.functions,
+                              mode="kernel" if item.id in in_kernel else "driver"))
         elif item.kind == "assessment" and item.functions:
             if answered is None or item.id in answered:
                 calls.append(Call(key=item.id, setup=None, functions=item.functions[:1],

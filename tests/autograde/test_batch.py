@@ -72,7 +72,10 @@ def test_bad_submissions_never_stop_the_batch(course_root):
     assert got["carol"]["status"] == "invalid" and "empty" in got["carol"]["items"][0]["message"]
     assert got["erin"]["status"] == "missing" and got["erin"]["score"] == 0
     assert got["frank"]["score"] == 40
-    assert [n["kind"] for n in got["frank"]["notices"]] == ["renamed"]
+    # frank sent no timestamp.txt: graded as on time, and the notice says so
+    assert [n["kind"] for n in got["frank"]["notices"]] == ["renamed", "late"]
+    assert got["frank"]["notices"][1]["message"].startswith("no timestamp.txt in the submission")
+    assert got["frank"]["late_penalty"] == 0
     assert got["mallory"]["status"] == "graded" and got["mallory"]["score"] == 0
     # late policy: 1 day 2 hours late = 2 started days = 20% of 40, after 15 min grace
     dave = got["dave"]

@@ -82,3 +82,32 @@ def test_course_policy_from_course_toml(course_dir) -> None:
     verdict = assess_late(course.late, due, submitted)
     assert verdict.days_late == pytest.approx(1.5)
     assert verdict.penalty_fraction == pytest.approx(0.20)
+
+
+@pytest.mark.parametrize("content, why", [
+    (None, "no timestamp.txt in the submission"),
+    (b"yesterday\n", "timestamp.txt could not be read (not a timestamp: 'yesterday\\n'"),
+    (b"2026-11-09 25:00:00 UTC", "timestamp.txt could not be read (not a timestamp"),
+    (b"\xff\xfe2026", "timestamp.txt could not be read (invalid start byte)"),
+])
+def test_missing_or_bad_timestamp_gives_a_late_notice(course_dir, tmp_path, content, why) -> None:
+    from grader.autograde.batch import late_checker
+    folder = tmp_path / "submitted" / "alice" / "09_training"
+    folder.mkdir(parents=True)
+    if content is not None:
+        (folder / "timestamp.txt").write_bytes(content)
+    submitted_at, days_late, fraction, notice = late_checker(load_course(course_dir),
+                                                             "09_training")(folder)
+    assert (submitted_at, days_late, fraction) == (None, 0.0, 0.0)
+    assert notice.startswith(why), notice
+    assert notice.endswith("the time it was submitted is unknown, so it was graded as on time")
+
+
+def test_readable_timestamp_gives_no_notice(course_dir, tmp_path) -> None:
+    from grader.autograde.batch import late_checker
+    folder = tmp_path / "alice"
+    folder.mkdir()
+    (folder / "timestamp.txt").write_text("2026-11-11 11:59:00.000000 UTC")
+    submitted_at, days_late, fraction, notice = late_checker(load_course(course_dir),
+                                                             "09_training")(folder)
+    assert notice is None and fraction == pytest.approx(0.20) and days_late == pytest.approx(1.5)

@@ -235,3 +235,18 @@ def test_schema_rejects_malformed_reports(junit_schema):
             "<testcase name='x' classname='c.m' time='0.1'><failure message='m' type='t'>detail"
             "</failure></testcase></testsuite></testsuites>")
     assert schema.validate(etree.fromstring(good)), schema.error_log
+
+
+def test_per_item_table_naming_no_item_fails_validate(course: TinyCourse):
+    toml = course.root / "course" / "course.toml"
+    text = toml.read_text(encoding="utf-8")
+    toml.write_text(text + '\n[items."01_tiny"."tiny-asessment"]\nrel_tol = 0.01\n',
+                    encoding="utf-8")
+    line = text.count("\n") + 2
+    run = course.validate_cli(TINY)
+    assert run.returncode == 1
+    assert run.problems == [
+        f'course/course.toml:{line}: {TINY}: [items."01_tiny"."tiny-asessment"] names no graded '
+        "item of tiny_dev.py (graded: tiny-assessment, test-tiny-comprehensive)"]
+    assert run.checks[(TINY, "lint")] == "failed"
+    assert all(run.checks[(TINY, c)] == "skipped" for c in ENGINE_CHECKS)

@@ -1,0 +1,112 @@
+"""The child side of a sandbox fork, from the template's copy to the kernel server.
+
+The template (zygote) forks C with three pipe ends the supervisor handed it: the
+command pipe (read), the event pipe (write) and the pid pipe (write). C reads its
+setup from the command pipe (pickled by the supervisor, which is trusted), joins the
+sandbox's cgroup, enters the namespaces and forks G, then only reports G's pid and
+exit status. G builds the allow-listed root with a tmpfs working folder holding a
+copy of the submission, drops to the sandbox uid, and serves the supervisor's
+commands (grader.engine.kernel.server). No job data exists in the template, so
+nothing of another submission is in G's memory; the job's cells reach G only as
+commands, after the fork.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+from . import isolation
+from .protocol import encode_event, recv_pickle, write_all
+
+CMD_FD, EVENT_FD = 1000, 1001   # where G keeps its ends of the private channel
+
+
+@dataclass
+class SandboxSetup:
+    """What one sandbox needs beyond the template's state (sent by the supervisor)."""
+
+    root_dir: str                  # host folder to mount the new root on (namespaces)
+    workdir: str | None            # submission folder to copy in; None: empty
+    work_dir_host: str             # rlimits mode: the host working folder
+    tmp_dir_host: str              # rlimits mode: the host temp folder
+    disk_mb: int
+    memory_mb: int
+    output_cap: int
+    cgroup_folders: list[str]      # to join before forking G; empty: no cgroup
+    pids_cgroup: bool
+
+
+@dataclass
+class Template:
+    """The template's warm state every child inherits."""
+
+    shell: Any
+    mode: str
+    spec: isolation.RootSpec
+    ipython_dir: str
+    framework_path: str | None
+    private_fds: tuple[int, ...]   # the template's own channels: closed in every child
+
+
+def run_child(t: Template, cmd_r: int, ev_w: int, pid_w: int) -> None:
+    """In C (forked by the template). Never returns."""
+    try:
+        for fd in t.private_fds:
+            os.close(fd)
+        isolation.set_parent_death_signal()
+        setup: SandboxSetup = recv_pickle(cmd_r)
+        for folder in setup.cgroup_folders:
+            with open(os.path.join(folder, "cgroup.procs"), "w") as f:
+                f.write(str(os.getpid()))
+        namespaced = t.mode in ("namespaces", "userns")
+        if namespaced:
+            isolation.enter_namespaces(userns=(t.mode == "userns"))
+        g = os.fork()
+        if g:
+            os.close(ev_w)
+            os.close(cmd_r)
+            write_all(pid_w, f"pid {g}\n".encode())
+            info = os.waitid(os.P_PID, g, os.WEXITED | os.WNOWAIT)  # G stays a zombie
+            write_all(pid_w, f"exit {info.si_code} {info.si_status}\n".encode())
+            os._exit(0)
+        isolation.set_parent_death_signal()
+        os.close(pid_w)
+        if namespaced:
+            owner = (isolation.SANDBOX_UID, isolation.SANDBOX_GID) if t.mode == "namespaces" else None
+            isolation.setup_root(t.spec, setup.root_dir, setup.workdir, disk_mb=setup.disk_mb,
+                                 owner=owner)
+            isolation.sethostname("sandbox")
+            home, tmp = isolation.SANDBOX_CWD, "/tmp"
+        else:
+            os.setpgid(0, 0)
+            os.chdir(setup.work_dir_host)
+            home, tmp = setup.work_dir_host, setup.tmp_dir_host
+        _kernel(t, setup, cmd_r, ev_w, home, tmp)
+    except BaseException:
+        try:
+            write_all(ev_w, encode_event({"ev": "fatal", "message": traceback.format_exc()[-4000:]}))
+        finally:
+            os._exit(70)
+    os._exit(0)
+
+
+def _kernel(t: Template, setup: SandboxSetup, cmd_r: int, ev_w: int, home: str, tmp: str) -> None:
+    os.dup2(cmd_r, CMD_FD, inheritable=False)
+    os.dup2(ev_w, EVENT_FD, inheritable=False)
+    os.closerange(3, CMD_FD)
+    os.closerange(EVENT_FD + 1, 65536)
+    isolation.drop_privileges(t.mode)
+    isolation.apply_rlimits(setup.memory_mb, t.mode, pids_cgroup=setup.pids_cgroup)
+    os.environ.clear()
+    os.environ.update(isolation.sandbox_environ(home, tmp, t.ipython_dir))
+    import tempfile
+    tempfile.tempdir = None
+    cwd_entry = sys.path[0] if sys.path else None
+    sys.path[:] = [p for p in sys.path if p not in ("", cwd_entry, t.framework_path)]
+    sys.path[:0] = ([t.framework_path] if t.framework_path else []) + [""]
+    sys.dont_write_bytecode = True
+    from .kernel.server import serve
+    serve(t.shell, CMD_FD, EVENT_FD, setup.output_cap)

@@ -1,0 +1,241 @@
+"""Run a locked test cell in the trusted driver (the supervisor's process).
+
+The cell's source (from the instructor's source, hidden tests included) is compiled
+and executed here, and its `test*` functions are called here: every statement,
+comparison, assertion and branch that decides the verdict runs in this process.
+
+Names resolve like this (DESIGN.md, "Trust model"):
+1. the cell's own definitions, then the helper functions and library imports of the
+   source's non-solution instructor cells (the source's text, run here), then
+   Python's built-ins: all trusted;
+2. anything else is looked up in the student's namespace and comes back as a proxy
+   (classes, instances, the framework's functions) or as plain data.
+`import` of the course's framework package yields a proxy of the student's module;
+other imports (numpy, math ...) are this process's own modules.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import importlib.util
+import linecache
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from grader.engine.driver.proxy import Connection, RemoteInfo
+from grader.engine.types import ErrorInfo
+
+
+class ItemTimeout(BaseException):
+    """The item's deadline passed while trusted code was running."""
+
+
+def _transform(source: str) -> str:
+    from IPython.core.inputtransformer2 import TransformerManager
+    try:
+        return TransformerManager().transform_cell(source)
+    except Exception:
+        return source
+
+
+class CappedText:
+    """sys.stdout for trusted code: keeps the first `cap` characters."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap, self.parts, self.size, self.truncated = cap, [], 0, False
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        room = self.cap - self.size
+        if room <= 0:
+            self.truncated = self.truncated or bool(text)
+            return len(text)
+        piece = text[:room]
+        self.parts.append(piece)
+        self.size += len(piece)
+        self.truncated = self.truncated or len(piece) < len(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    def getvalue(self) -> str:
+        text = "".join(self.parts)
+        return text + ("\n[output truncated]\n" if self.truncated else "")
+
+
+class TrustedNamespace(dict):
+    """Globals of trusted code: names it does not define come from the student's process."""
+
+    def __init__(self, conn: Connection, trusted_builtins: dict[str, Any]) -> None:
+        super().__init__()
+        self._conn = conn
+        self._builtins = trusted_builtins
+
+    def __missing__(self, name: str) -> Any:
+        if name in self._builtins or (name.startswith("__") and name.endswith("__")):
+            raise KeyError(name)   # CPython then looks in the (trusted) built-ins
+        try:
+            return self._conn.op("global", name)
+        except NameError:
+            raise KeyError(name) from None
+
+
+@dataclass
+class HelperCode:
+    key: str
+    nodes: list[Any] = field(default_factory=list)   # compiled top-level statements
+
+
+@dataclass
+class DriverOutcome:
+    status: str                  # passed | failed | error | timeout | crashed
+    function: str | None
+    error: ErrorInfo | None
+    output: str
+    kernel_failure: Any = None   # the SandboxEnded that ended the kernel, if any
+
+
+class Driver:
+    """Per job: the helpers compiled once; `run()` per test item."""
+
+    def __init__(self, helpers: list[tuple[str, str]], framework: str | None) -> None:
+        self.framework = framework
+        self.helpers = [self._compile_helper(key, source) for key, source in helpers]
+
+    def _trusted_module(self, top: str) -> bool:
+        if not top or top == self.framework:
+            return False
+        try:
+            return top in sys.modules or importlib.util.find_spec(top) is not None
+        except (ImportError, ValueError):
+            return False
+
+    def _compile_helper(self, key: str, source: str) -> HelperCode:
+        """Function definitions and library imports of an instructor cell, nothing else."""
+        name = f"<helper:{key}>"
+        text = _transform(source)
+        helper = HelperCode(key)
+        try:
+            tree = ast.parse(text, name)
+        except SyntaxError:
+            return helper
+        linecache.cache[name] = (len(text), None, text.splitlines(True), name)
+        for node in tree.body:
+            keep = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            if isinstance(node, ast.Import):
+                keep = all(self._trusted_module(a.name.partition(".")[0]) for a in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                keep = node.level == 0 and self._trusted_module((node.module or "").partition(".")[0])
+            if keep:
+                helper.nodes.append(compile(ast.Module(body=[node], type_ignores=[]), name, "exec",
+                                            dont_inherit=True))
+        return helper
+
+    def _builtins(self, conn: Connection) -> dict[str, Any]:
+        real_import = builtins.__import__
+
+        def guarded_import(name: str, globals: Any = None, locals: Any = None,
+                           fromlist: Any = (), level: int = 0) -> Any:
+            if level == 0 and self._trusted_module(name.partition(".")[0]):
+                return real_import(name, globals, locals, fromlist, level)
+            if level != 0:
+                raise ImportError("relative imports are not supported in graded tests")
+            return conn.op("import", name, [str(n) for n in fromlist or ()])
+
+        trusted = dict(builtins.__dict__)
+        trusted["__import__"] = guarded_import
+        return trusted
+
+    def run(self, *, key: str, source: str, functions: list[str], conn: Connection,
+            out: CappedText, deadline: float, failure: Callable[[], Any]) -> DriverOutcome:
+        """Execute the test cell and call its test functions; `failure()` is the kernel's
+        end (timeout, crash, tampering) if one happened during the item."""
+        name = f"<setup:{key}>"
+        text = _transform(source)
+        linecache.cache[name] = (len(text), None, text.splitlines(True), name)
+        trusted_builtins = self._builtins(conn)
+        ns = TrustedNamespace(conn, trusted_builtins)
+        dict.update(ns, {"__name__": "__main__", "__builtins__": trusted_builtins})
+        function: str | None = None
+        status, error = "passed", None
+        saved = sys.stdout, sys.stderr
+        previous_alarm = signal.signal(signal.SIGALRM, self._on_alarm(deadline, conn))
+        signal.setitimer(signal.ITIMER_REAL, max(0.001, deadline - time.monotonic()), 0.1)
+        try:
+            sys.stdout = sys.stderr = out  # type: ignore[assignment]
+            for helper in self.helpers:
+                for code in helper.nodes:
+                    try:
+                        exec(code, ns)
+                    except Exception:
+                        pass   # e.g. a library the driver does not have: the name stays remote
+            code = compile(text, name, "exec", dont_inherit=True)
+            exec(code, ns)
+            for fn_name in functions:
+                function = fn_name
+                fn = dict.get(ns, fn_name)
+                if fn is None:
+                    raise NameError(f"name {fn_name!r} is not defined")
+                fn()
+            function = None
+        except ItemTimeout:
+            status = "timeout"
+            error = ErrorInfo("TimeoutError", "the test did not finish within the time limit",
+                              ["TimeoutError: the test did not finish within the time limit"], [])
+        except AssertionError as exc:
+            status, error = "failed", driver_error(exc)
+        except BaseException as exc:
+            status, error = "error", driver_error(exc)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0, 0)
+            signal.signal(signal.SIGALRM, previous_alarm)
+            sys.stdout, sys.stderr = saved
+        ended = failure()
+        if ended is not None:   # whatever the test caught, the kernel's end decides
+            status = {"timeout": "timeout"}.get(ended.kind, "crashed")
+            if error is None or error.ename not in ("TimeoutError", "KernelDied"):
+                ename = "TimeoutError" if status == "timeout" else "KernelDied"
+                error = ErrorInfo(ename, ended.message, [f"{ename}: {ended.message}"],
+                                  error.frames if error else [])
+        return DriverOutcome(status, function, error, out.getvalue(), ended)
+
+    @staticmethod
+    def _on_alarm(deadline: float, conn: Connection) -> Callable[..., None]:
+        def handler(signum: int, frame: Any) -> None:
+            if getattr(conn, "in_request", False):
+                return   # the request itself holds the kernel to the deadline
+            if time.monotonic() >= deadline:
+                raise ItemTimeout()
+        return handler
+
+
+_OURS = ("<setup:", "<helper:")
+
+
+def driver_error(exc: BaseException) -> ErrorInfo:
+    """ErrorInfo of an exception in trusted code, with the student's frames if remote."""
+    summary = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(_OURS)]
+    remote: RemoteInfo | None = getattr(exc, "__grader_remote__", None)
+    lines = ["Traceback (most recent call last):"] if summary or remote else []
+    lines += "".join(traceback.format_list(summary)).splitlines()
+    frames = [(f.filename, f.lineno or 0, f.name) for f in summary]
+    if remote is not None:
+        frames += [tuple(f) for f in remote.frames]  # type: ignore[misc]
+        lines += [line for line in remote.traceback if not line.startswith("Traceback")]
+        return ErrorInfo(remote.type_name, remote.message, lines, frames)  # type: ignore[arg-type]
+    try:
+        evalue = str(exc)
+    except Exception:
+        evalue = f"<unprintable {type(exc).__name__}>"
+    lines += "".join(traceback.format_exception_only(type(exc), exc)).splitlines()
+    return ErrorInfo(type(exc).__name__, evalue, lines, frames)  # type: ignore[arg-type]
