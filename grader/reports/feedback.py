@@ -14,9 +14,42 @@ from jinja2 import Environment
 
 from grader.course import Course, ModuleConfig
 from grader.errors import ConfigError
+from grader.harness.messages import name_cell_frames
 from grader.reports.env import template_env
 
 FEEDBACK_TEMPLATE = "feedback.html"
+
+# What each isolation guarantee means for a student's code: (when it held, when it did not).
+GUARANTEE_WORDS = {
+    "memory_limit": ("It had a memory limit: code that used too much memory stopped only "
+                     "your notebook.", "No memory limit was enforced on the grading machine."),
+    "no_network": ("It had no network: downloads and web requests fail when graded, so "
+                   "keep the data your notebook needs in the notebook's folder.",
+                   "Network access was not blocked on the grading machine."),
+    "private_filesystem": ("It saw only a private copy of your submission folder, never the "
+                           "course's solutions or other students' work.",
+                           "Its file access was not limited to your submission folder."),
+    "unprivileged_uid": ("It ran as a user with no rights on the grading machine.",
+                         "It ran as the grading machine's own user."),
+    "no_leftover_processes": ("Every process it started was stopped when grading finished.",
+                              "Processes it started were not guaranteed to be stopped."),
+    "process_limit": ("It could start only a limited number of processes: a runaway of "
+                      "processes stopped only your notebook.",
+                      "The number of processes it could start was not limited."),
+    "disk_limit": ("Its working folder had a size limit: writing huge files stopped only your "
+                   "notebook.", "The size of the files it could write was not limited."),
+    "trusted_tests": ("The tests that decide your score ran apart from your code, so your "
+                      "code could not change how it was graded.",
+                      "The tests ran in the same process as your code."),
+}
+NOTICE_LABELS = {
+    "tampered": ("Locked cell changed", "warn"), "restored": ("Cell put back", "warn"),
+    "renamed": ("Notebook renamed", "info"), "truncated_output": ("Output cut", "muted"),
+    "timeout": ("Cell timed out", "bad"), "crashed": ("Cell crashed", "bad"),
+    "late": ("Late", "warn"), "isolation": ("Isolation", "muted"), "error": ("Error", "bad"),
+}
+ISOLATION_NOTICE = ("Some protections were not available on the grading machine (see \"How your "
+                    "notebook was run\" below). This does not change your score.")
 
 
 def feedback_path(course: Course, result: dict[str, Any]) -> Path:
@@ -61,8 +94,32 @@ def _item_view(raw: dict[str, Any], show_expected: bool) -> dict[str, Any]:
         "fields": fields,
         "matched": sum(1 for f in fields if f["ok"] is True),
         "scored": sum(1 for f in fields if not f["volatile"]),
-        "traceback": "\n".join(str(line).rstrip("\n") for line in traceback),
+        "traceback": "\n".join(name_cell_frames([str(line).rstrip("\n") for line in traceback])),
     }
+
+
+def _notice_view(notice: dict[str, Any]) -> dict[str, str]:
+    kind = str(notice.get("kind", ""))
+    label, tone = NOTICE_LABELS.get(kind, (kind.replace("_", " ").capitalize(), "muted"))
+    message = str(notice.get("message") or "")
+    if kind == "isolation":        # the engine's words (uids, namespaces) are for instructors
+        message = ISOLATION_NOTICE
+    return {"kind": kind, "label": label, "tone": tone, "cell": str(notice.get("cell") or ""),
+            "message": message}
+
+
+def _isolation_points(guarantees: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each guarantee as a sentence a student understands, in a fixed order."""
+    order = list(GUARANTEE_WORDS) + sorted(set(guarantees) - set(GUARANTEE_WORDS))
+    points = []
+    for key in order:
+        if key not in guarantees:
+            continue
+        held = bool(guarantees[key])
+        words = GUARANTEE_WORDS.get(key)
+        text = (words[0] if held else words[1]) if words else key.replace("_", " ")
+        points.append({"key": key, "held": held, "text": text})
+    return points
 
 
 def feedback_context(course: Course, result: dict[str, Any], *,
@@ -101,11 +158,9 @@ def feedback_context(course: Course, result: dict[str, Any], *,
         "manual_items": [i for i in items if i["kind"] == "manual" or i["status"] == "manual"],
         "unit_tests": [{"name": str(t.get("name", "")), "status": str(t.get("status", "")),
                         "message": str(t.get("message") or "")} for t in result.get("unit_tests") or []],
-        "notices": [{"kind": str(n.get("kind", "")), "cell": str(n.get("cell") or ""),
-                     "message": str(n.get("message") or "")} for n in result.get("notices") or []],
+        "notices": [_notice_view(n) for n in result.get("notices") or []],
         "isolation": {"mode": str(isolation.get("mode") or ""),
-                      "guarantees": sorted((str(k), bool(v)) for k, v in
-                                           (isolation.get("guarantees") or {}).items()),
+                      "points": _isolation_points(isolation.get("guarantees") or {}),
                       "notes": [str(n) for n in isolation.get("notes") or []]},
         "show_expected": show_expected,
     }

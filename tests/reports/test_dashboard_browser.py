@@ -10,7 +10,7 @@ from grader.course import load_course
 from grader.gradebook import open_gradebook
 from grader.reports import build_dashboard
 from training_samples import MODULE, class_results, training_result
-from browser_support import png_size
+from browser_support import SMALL_TEXT_JS, assert_fits_phone, png_size
 
 pytestmark = pytest.mark.browser
 
@@ -32,12 +32,14 @@ def test_dashboard_in_browser(page, dashboard: Path, tmp_path: Path) -> None:
     p.goto(dashboard.as_uri())
     section = p.locator(f'section[data-module="{MODULE}"]')
     assert section.is_visible()
-    histogram = section.locator("svg.histogram")
+    histogram = section.locator(".histogram")
     assert histogram.is_visible()
     box = histogram.bounding_box()
     assert box["width"] > 200 and box["height"] > 100
-    assert histogram.locator("rect.bar").count() >= 5
-    assert section.locator("svg.pass-rates").is_visible()
+    assert histogram.locator(".bar").count() >= 5
+    assert section.locator(".pass-rates").is_visible()
+    assert section.locator('.pass-rates [data-item="training-batch-size"]').inner_text().endswith(
+        "60% passed")                # alice, carol, mallory of five; bob and dave partly
     # most common failure per item, with how many students
     batch = section.locator('tr[data-item="training-batch-size"]')
     assert "2 students" in batch.inner_text()             # bob and dave, same message
@@ -83,3 +85,26 @@ def test_report_command_prints_where_the_dashboard_is(make_course) -> None:
     assert run.stdout.strip() == str(root / "reports" / "index.html")
     assert (root / "feedback" / "alice" / MODULE / "training_dev.html").is_file()
     assert "dashboard" in run.stderr
+
+
+def test_dashboard_fits_a_phone(phone, dashboard: Path, tmp_path: Path) -> None:
+    p = phone.page
+    p.goto(dashboard.as_uri())
+    assert_fits_phone(p, tmp_path / "screenshots" / "dashboard-390.png")
+    # chart labels are page text at the page's size (an SVG scaled to 390 px drew them at 5 px)
+    section = p.locator(f'section[data-module="{MODULE}"]')
+    for chart in (".histogram", ".pass-rates"):
+        assert section.locator(chart).evaluate(f"(el, js) => eval(js)(12)", SMALL_TEXT_JS.replace(
+            "document.body", "el")) == [], chart
+    axis = section.locator(".hist-axis span")
+    assert axis.count() >= 5 and axis.last.inner_text() == "40"
+    # the student x module table becomes one block per student, each score labelled
+    bob = p.locator('tr[data-student="bob"]')
+    assert bob.bounding_box()["width"] <= 390
+    score = bob.locator(f'td[data-label="{MODULE}"]')
+    assert score.inner_text().strip() == "16.67"
+    assert score.evaluate("td => getComputedStyle(td, '::before').content") == f'"{MODULE}: "'
+    # one number format: the module's mean as on the status line and the CLI
+    # (40 + 16.67 + 32 + 35 + 16.67) / 5 = 28.068
+    assert "mean 28.07 / 40" in section.inner_text()
+

@@ -8,7 +8,7 @@ import pytest
 from grader.course import load_course
 from grader.reports import write_feedback
 from training_samples import training_result
-from browser_support import png_size
+from browser_support import OVERFLOW_JS, assert_fits_phone, png_size
 
 pytestmark = pytest.mark.browser
 
@@ -46,7 +46,11 @@ def test_feedback_page_in_browser(page, make_course, tmp_path: Path) -> None:
     assert trace.is_visible() and "AssertionError" in trace.inner_text()
     assert p.locator("table.unit-tests tbody tr").count() == 2
     assert p.locator('[data-notice="tampered"]').is_visible()
-    assert "not enforced" in p.locator(".isolation").inner_text()
+    isolation = p.locator(".isolation")
+    assert "apart from everyone else's work" in isolation.inner_text()
+    assert "no network" in isolation.locator('[data-guarantee="no_network"]').inner_text()
+    assert "not here" in isolation.locator('[data-guarantee="separate_uid"]').inner_text()
+    assert "bubblewrap" not in isolation.inner_text()       # folded into "technical details"
     assert page.foreign_requests() == []
     assert all(url.startswith("file://") for url in page.requests)
 
@@ -74,3 +78,73 @@ def test_late_penalty_is_visible(page, make_course) -> None:
     assert penalty.is_visible()
     assert "−8 points" in penalty.inner_text() and "1.5 days late" in penalty.inner_text()
     assert page.page.get_by_test_id("score").inner_text().startswith("32")
+
+
+def long_result() -> dict:
+    """Bob's partial result plus everything that widened pages: long ids, unbroken
+    messages and values, a real traceback through the student's cells, notices."""
+    result = training_result("bob", "partial")
+    path = "/home/student/" + "very_long_folder_name_" * 6 + "training_dev.ipynb"
+    result["items"][0].update(
+        id="test-training-comprehensive-with-a-rather-long-grade-id-for-phones",
+        message=f"FileNotFoundError: {path} — in cell 12 ('trainer-class'), line 3 (fit)",
+        traceback=["Traceback (most recent call last):",
+                   '  File "<setup:test-training-comprehensive>", line 14, in test_module_training',
+                   "    loss = mse(y_pred, y_true)",
+                   '  File "<cell:mse-loss>", line 53, in __call__',
+                   "    raise NotImplementedError()",
+                   "NotImplementedError"])
+    result["items"][1]["fields"].append({"key": "a_really_long_key_name_" * 3, "ok": False,
+                                         "got": list(range(60)), "expected": [0]})
+    result["unit_tests"].append({"name": "test_unit_" + "binary_crossentropy_" * 4, "status": "error",
+                                 "message": "ValueError: " + "x" * 150})
+    result["notices"] += [
+        {"kind": "renamed", "cell": None, "message": f"expected training_dev.ipynb but found {path}"},
+        {"kind": "isolation", "cell": None,
+         "message": "isolation mode rlimits: not guaranteed: private_filesystem, unprivileged_uid. "
+                    "no user namespaces (uid 1000)"}]
+    return result
+
+
+@pytest.mark.parametrize("variant", ["full", "partial", "crashed", "late", "error", "missing", "long"])
+def test_feedback_fits_a_phone(phone, make_course, tmp_path: Path, variant: str) -> None:
+    result = long_result() if variant == "long" else training_result("bob", variant)
+    open_feedback(phone, make_course(), result)
+    p = phone.page
+    assert_fits_phone(p, tmp_path / "screenshots" / f"feedback-{variant}-390.png")
+    text = p.locator("body").inner_text()
+    assert "source line" not in text and "<cell:" not in text
+    notices = p.locator("#notices")
+    if result["notices"]:
+        # notices come right after the score, above the graded items
+        first_item = p.locator("article.item").first
+        assert notices.bounding_box()["y"] < first_item.bounding_box()["y"]
+    else:
+        assert notices.count() == 0
+    assert page_fits_desktop(p) is True
+
+
+def page_fits_desktop(p) -> bool:
+    p.set_viewport_size({"width": 1100, "height": 900})
+    fits = p.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    return fits or p.evaluate(OVERFLOW_JS)
+
+
+def test_traceback_names_the_students_cells_and_plain_isolation(phone, make_course) -> None:
+    open_feedback(phone, make_course(), long_result())
+    p = phone.page
+    failing = p.locator("article.item").first
+    assert failing.locator("summary").inner_text() == "Traceback (where it failed in your notebook)"
+    failing.locator("summary").click()
+    trace = failing.locator("pre").inner_text()
+    assert "Cell 'mse-loss', line 53, in __call__" in trace
+    assert "The test code of cell 'test-training-comprehensive', line 14" in trace
+    assert "<cell:" not in trace and "<setup:" not in trace
+    # the engine's isolation notice speaks of uids; the student reads what it means
+    isolation = p.locator('#notices [data-notice="isolation"]').inner_text()
+    assert "uid" not in isolation and "does not change your score" in isolation
+    box = p.locator(".isolation")
+    assert "namespace" not in box.inner_text().lower(), box.inner_text()
+    assert box.locator('[data-guarantee="private_filesystem"]').inner_text().endswith(
+        "It saw only a private copy of your submission folder, never the course's solutions "
+        "or other students' work.")

@@ -50,7 +50,7 @@ def test_late_manual_error_and_missing_variants(make_course) -> None:
     assert "Needs manual grading" in html and "– / 5" in html
 
     error = render_feedback(course, training_result("dave", "error"))
-    assert "could not be graded" in error and "the notebook could not be started" in error
+    assert "could not be graded" in error and "The notebook could not be started" in error
     missing = training_result("erin", "missing")
     assert "No notebook was found" in render_feedback(course, missing)
     assert feedback_path(course, missing) == course.feedback_dir / "erin" / MODULE / f"{MODULE}.html"
