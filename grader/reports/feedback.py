@@ -1,7 +1,8 @@
 """Feedback pages: feedback/STUDENT/MODULE/<notebook stem>.html, one per result record.
 
 The page is built from a normalised view of the record, so a template (including
-a course's override) never sees reference values unless `policy.show_expected`.
+a course's override) never sees reference values unless `policy.show_expected`, nor
+the item's line in the instructor's source (students never see that file).
 """
 from __future__ import annotations
 
@@ -90,7 +91,6 @@ def _item_view(raw: dict[str, Any], show_expected: bool) -> dict[str, Any]:
         "points": float(raw.get("points") or 0.0),
         "score": float(raw.get("score") or 0.0),
         "message": str(raw.get("message") or ""),
-        "line": raw.get("line"),
         "fields": fields,
         "matched": sum(1 for f in fields if f["ok"] is True),
         "scored": sum(1 for f in fields if not f["volatile"]),
