@@ -67,6 +67,8 @@ def visible_score(record: dict[str, Any]) -> tuple[float, float]:
 
 def isolation_summary(record: dict[str, Any]) -> str:
     isolation = record.get("isolation") or {}
+    if not isolation:
+        return ""
     missing = [k.replace("_", " ") for k, ok in (isolation.get("guarantees") or {}).items() if not ok]
     mode = isolation.get("mode") or "?"
     return (f"isolation: {mode}: every guarantee held" if not missing
@@ -122,7 +124,7 @@ def text_lines(record: dict[str, Any], width: int = 80) -> list[tuple[str, str]]
         for row in units:
             lines += row_lines(row, width)
     lines += [("", "")]
-    lines += [(line, "") for line in wrap(isolation_summary(record), width, indent="")]
+    lines += [(line, "") for line in wrap(isolation_summary(record), width, indent="") if line]
     lines += [(line, "") for line in wrap(summary_line(record), width, indent="")]
     return lines
 
