@@ -41,4 +41,4 @@ bench: install
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf build autograded feedback reports gradebook.db bench/work
+	rm -rf build autograded feedback reports grader.db grader.db-wal grader.db-shm bench/work

@@ -106,7 +106,8 @@ class Course:
 
     @property
     def db_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.root / 'gradebook.db'}"
+        # grader.db, never nbgrader's gradebook.db: the two must not share a file
+        return self.database_url or f"sqlite:///{self.root / 'grader.db'}"
 
     # -- lookups ---------------------------------------------------------------
     def module(self, module_id: str) -> ModuleConfig:

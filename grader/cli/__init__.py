@@ -47,6 +47,8 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+# cluster workers must run the coordinator's version: `grader --version` on each says which
+@click.version_option(package_name="grader", prog_name="grader", message="%(prog)s %(version)s")
 @click.option("--course", "course_dir", type=click.Path(file_okay=False, path_type=Path),
               default=".", show_default=True, help="Course root (holds course/course.toml).")
 @click.pass_context

@@ -16,7 +16,7 @@ from grader.formatting import format_score
 @click.option("--timeout", type=click.FloatRange(0.1), help="Seconds per cell and per test call.")
 @click.option("--memory", type=click.IntRange(64), help="Memory limit per submission, MB.")
 @click.option("--force", is_flag=True, help="Regrade submissions even if nothing changed.")
-@click.option("--db", help="Gradebook SQLAlchemy URL (default: course.toml's, else gradebook.db).")
+@click.option("--db", help="Gradebook SQLAlchemy URL (default: course.toml's, else grader.db).")
 @click.option("--scheduler", help="Grade on a Dask cluster at this scheduler address.")
 @click.pass_context
 def autograde(ctx: click.Context, module: str | None, all_modules: bool, students: tuple[str, ...],
@@ -42,35 +42,38 @@ def autograde(ctx: click.Context, module: str | None, all_modules: bool, student
     from grader.lint.command import refuse_on_errors
     refuse_on_errors(course=course.root, module_ids=modules, command="autograde")
     gradebook = open_gradebook(db or course.db_url)
-    gradebook.sync_roster(course.roster())
-    outputs = Outputs(course, gradebook)
-    summaries = []
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err, transient=False) as progress:
-        tasks: dict[str, int] = {}
+    try:
+        gradebook.sync_roster(course.roster())
+        outputs = Outputs(course, gradebook)
+        summaries = []
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=err, transient=False) as progress:
+            tasks: dict[str, int] = {}
 
-        def on_progress(module_id: str, done: int, total: int) -> None:
-            if module_id not in tasks:
-                tasks[module_id] = progress.add_task(f"grading {module_id}", total=total or 1)
-                if not total:
-                    progress.update(tasks[module_id], completed=1,
-                                    description=f"{module_id}: nothing to grade")
-            progress.update(tasks[module_id], completed=done)
+            def on_progress(module_id: str, done: int, total: int) -> None:
+                if module_id not in tasks:
+                    tasks[module_id] = progress.add_task(f"grading {module_id}", total=total or 1)
+                    if not total:
+                        progress.update(tasks[module_id], completed=1,
+                                        description=f"{module_id}: nothing to grade")
+                progress.update(tasks[module_id], completed=done)
 
-        for module_id in modules:
-            run = gradebook.start_run(module_id, command="autograde")
-            if scheduler:
-                from grader.autograde.cluster import grade_module_on_cluster
-                summary = grade_module_on_cluster(
-                    course, module_id, scheduler=scheduler, students=list(students) or None,
-                    timeout_s=timeout, memory_mb=memory, force=force, outputs=outputs,
-                    on_progress=on_progress)
-            else:
-                summary = grade_module(course, module_id, students=list(students) or None,
-                                       workers=workers, timeout_s=timeout, memory_mb=memory,
-                                       force=force, outputs=outputs, on_progress=on_progress)
-            gradebook.finish_run(run, n_graded=summary.graded, n_failed=summary.failed_to_run)
-            summaries.append(summary)
+            for module_id in modules:
+                run = gradebook.start_run(module_id, command="autograde")
+                if scheduler:
+                    from grader.autograde.cluster import grade_module_on_cluster
+                    summary = grade_module_on_cluster(
+                        course, module_id, scheduler=scheduler, students=list(students) or None,
+                        timeout_s=timeout, memory_mb=memory, force=force, outputs=outputs,
+                        on_progress=on_progress)
+                else:
+                    summary = grade_module(course, module_id, students=list(students) or None,
+                                           workers=workers, timeout_s=timeout, memory_mb=memory,
+                                           force=force, outputs=outputs, on_progress=on_progress)
+                gradebook.finish_run(run, n_graded=summary.graded, n_failed=summary.failed_to_run)
+                summaries.append(summary)
+    finally:
+        gradebook.close()  # checkpoints SQLite's WAL: no grader.db-wal/-shm left behind
     print_summary(summaries)
     err.print(f"results: {course.autograded_dir}  feedback: {course.feedback_dir}")
 

@@ -1,4 +1,4 @@
-"""`grader status` and `grader report`: read the gradebook, never grade."""
+"""`grader status` and `grader report`: read the gradebook (never create or change it)."""
 from __future__ import annotations
 
 import json
@@ -8,7 +8,7 @@ from rich.console import Console
 
 from grader.cli.common import course_of, err, out
 
-DB_HELP = "Gradebook SQLAlchemy URL (default: course.toml's [database] url, else gradebook.db)."
+DB_HELP = "Gradebook SQLAlchemy URL (default: course.toml's [database] url, else grader.db)."
 
 
 @click.command()
@@ -21,7 +21,7 @@ def status(ctx: click.Context, db: str | None, as_json: bool) -> None:
     from grader.gradebook.store import open_gradebook
 
     course = course_of(ctx)
-    with open_gradebook(db or course.db_url) as gradebook:
+    with open_gradebook(db or course.db_url, read_only=True) as gradebook:
         rows = status_rows(course, gradebook)
     if as_json:
         click.echo(json.dumps([row.to_json() for row in rows], indent=2))
@@ -42,7 +42,7 @@ def report(ctx: click.Context, db: str | None, no_feedback: bool) -> None:
     from grader.reports.dashboard import build_dashboard
 
     course = course_of(ctx)
-    with open_gradebook(db or course.db_url) as gradebook:
+    with open_gradebook(db or course.db_url, read_only=True) as gradebook:
         n = len(gradebook.results())
         path = build_dashboard(course, gradebook, write_feedback_pages=not no_feedback)
     err.print(f"dashboard for {n} result(s) written; open it in a browser:")

@@ -83,7 +83,7 @@ def export_grades(course: Course, *, fmt: Literal["csv", "json"] | str, output: 
     """Write the grades as CSV or JSON to `output`, or to standard output when None."""
     if fmt not in FORMATS:
         raise ConfigError(f"unknown export format {fmt!r}; use one of: {', '.join(FORMATS)}")
-    with open_gradebook(db_url or course.db_url) as gradebook:
+    with open_gradebook(db_url or course.db_url, read_only=True) as gradebook:
         text = render_csv(course, gradebook) if fmt == "csv" else render_json(course, gradebook)
     if output is None:
         sys.stdout.write(text)

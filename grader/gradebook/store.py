@@ -1,6 +1,6 @@
 """Open a gradebook and read or write result records.
 
-Any SQLAlchemy URL works (`sqlite:///gradebook.db`, `postgresql+psycopg://...`).
+Any SQLAlchemy URL works (`sqlite:///grader.db`, `postgresql+psycopg://...`).
 For SQLite the database runs in WAL mode with a busy timeout, and writes take the
 write lock up front (BEGIN IMMEDIATE), so readers in other processes (a dashboard
 being built, `grader status`) never fail while autograde records results.
@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, create_engine, event, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -45,10 +45,10 @@ class RunInfo:
     command: str
 
 
-def _sqlite_engine(url: str) -> Engine:
+def _sqlite_engine(url: str, *, read_only: bool = False) -> Engine:
     parsed = make_url(url)
     memory = parsed.database in (None, "", ":memory:")
-    if not memory:
+    if not memory and not read_only:
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
         url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
@@ -59,8 +59,8 @@ def _sqlite_engine(url: str) -> Engine:
         # Let SQLAlchemy, not pysqlite, decide when transactions begin (see _on_begin).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        if not memory:
-            cursor.execute("PRAGMA journal_mode=WAL")
+        if not memory and not read_only:
+            cursor.execute("PRAGMA journal_mode=WAL")  # a write to the file: not when reading
         cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -277,19 +277,39 @@ class Gradebook:
                     for sid, r in session.execute(query)]
 
 
-def open_gradebook(url: str | Path) -> Gradebook:
-    """Open (and create the tables of) the gradebook at a SQLAlchemy URL or SQLite path."""
+def open_gradebook(url: str | Path, *, read_only: bool = False) -> Gradebook:
+    """Open (and create the tables of) the gradebook at a SQLAlchemy URL or SQLite path.
+
+    With `read_only` (status, export, report) nothing is created: a SQLite file that
+    does not exist, or a database without grader's tables, reads as an empty gradebook.
+    """
     text = str(url)
     if "://" not in text:
         text = f"sqlite:///{Path(text).expanduser().resolve()}"
     try:
-        backend = make_url(text).get_backend_name()
+        parsed = make_url(text)
+        backend = parsed.get_backend_name()
     except ArgumentError as exc:
         raise ConfigError(f"gradebook URL {text!r} is not a database URL ({exc})") from None
+    if read_only and backend == "sqlite" and parsed.database not in (None, "", ":memory:") \
+            and not Path(parsed.database).expanduser().is_file():
+        return open_gradebook("sqlite://")  # nothing graded yet: an empty gradebook in memory
     try:
-        engine = _sqlite_engine(text) if backend == "sqlite" else create_engine(text, pool_pre_ping=True)
+        engine = (_sqlite_engine(text, read_only=read_only) if backend == "sqlite"
+                  else create_engine(text, pool_pre_ping=True))
     except Exception as exc:  # unknown dialect or missing driver
         raise ConfigError(f"cannot use gradebook {text!r}: {exc}") from None
+    if read_only:
+        try:
+            tables = set(inspect(engine).get_table_names())
+        except OperationalError as exc:
+            engine.dispose()
+            raise ConfigError(f"cannot read gradebook {parsed.render_as_string(hide_password=True)}: "
+                              f"{exc.orig}") from None
+        if not set(Base.metadata.tables) <= tables:
+            engine.dispose()
+            return open_gradebook("sqlite://")  # not (yet) a grader gradebook: nothing graded
+        return Gradebook(engine)
     try:
         Base.metadata.create_all(engine)
     except OperationalError as exc:

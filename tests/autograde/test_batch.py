@@ -95,7 +95,7 @@ def test_bad_submissions_never_stop_the_batch(course_root):
     # the gradebook and the JSON export agree with every result.json
     export = json.loads(grader(course_root, "export", "--format", "json").stdout)
     exported = {r["student"]: r for r in export["results"] if r["module"] == MODULE}
-    db = sqlite3.connect(course_root / "gradebook.db")
+    db = sqlite3.connect(course_root / "grader.db")
     stored = dict(db.execute("select s.student_id, s.score from submissions s "
                              "where s.module_id = ?", (MODULE,)).fetchall()) \
         if _has_columns(db) else None

@@ -71,7 +71,7 @@ def test_cluster_results_equal_local_run(course_root: Path) -> None:
     shutil.rmtree(course_root / "autograded")
 
     from grader.autograde.cluster import grade_module_on_cluster
-    gradebook = open_gradebook(course_root / "gradebook.db")
+    gradebook = open_gradebook(course_root / "grader.db")
     progress: list[tuple[int, int]] = []
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=":0") as cluster:

@@ -119,14 +119,14 @@ def test_detached_processes_do_not_outlive_the_submission(training, complete, tm
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="namespaces and an unprivileged uid need root")
 def test_submission_cannot_find_the_reference_or_the_gradebook(training, course):
-    (course.root / "gradebook.db").write_text("secret gradebook")
+    (course.root / "grader.db").write_text("secret gradebook")
     probe = (
         "import os\nfound = []\n"
         "for top, dirs, files in os.walk('/'):\n"
         "    if top.startswith('/proc') or top.startswith('/sys'):\n"
         "        dirs[:] = []\n        continue\n"
         "    for f in files:\n"
-        "        if f in ('training_dev.py', 'gradebook.db', '09_training.json'):\n"
+        "        if f in ('training_dev.py', 'grader.db', '09_training.json'):\n"
         "            path = os.path.join(top, f)\n"
         "            try:\n                text = open(path, errors='replace').read()\n"
         "            except OSError:\n                continue\n"
@@ -135,7 +135,7 @@ def test_submission_cannot_find_the_reference_or_the_gradebook(training, course)
         "                found.append(path)\n"
         f"readable = []\n"
         f"for p in [{str(course.root / 'source/09_training/training_dev.py')!r}, "
-        f"{str(course.root / 'gradebook.db')!r}, "
+        f"{str(course.root / 'grader.db')!r}, "
         f"{str(course.build_dir / 'reference/09_training.json')!r}]:\n"
         "    try:\n        open(p).read(10); readable.append(p)\n    except OSError:\n        pass\n"
         "assert not found, found\nassert not readable, readable\n"

@@ -1,0 +1,30 @@
+"""The whole suite runs with a private temp directory (TMPDIR) that it removes at the end.
+
+Tests kill engines, zygotes and batches on purpose (SIGKILL, os._exit, timeouts); a
+process killed that way cannot remove its `grader-job-*` / `grader-ipython-*` folder,
+so without this they would pile up in /tmp. Every process the tests start inherits
+TMPDIR. pytest's own `tmp_path` folders stay where pytest keeps them (it prunes them).
+Folders grader itself left behind are listed at the end of the run, then removed.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+_SYSTEM_TMP = tempfile.gettempdir()
+os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", _SYSTEM_TMP)  # tmp_path: the usual place
+PRIVATE_TMP = Path(tempfile.mkdtemp(prefix="grader-tests-", dir=_SYSTEM_TMP))
+PRIVATE_TMP.chmod(0o1777)  # like /tmp: other users (postgres, the sandbox's uid) use it too
+os.environ["TMPDIR"] = str(PRIVATE_TMP)
+tempfile.tempdir = None  # tempfile caches the directory: read TMPDIR again
+
+
+def pytest_unconfigure(config) -> None:
+    left = sorted(p.name for p in PRIVATE_TMP.glob("grader-*"))
+    if left:
+        print(f"\n{len(left)} grader temp folder(s) were left behind and are removed now: "
+              f"{', '.join(left[:6])}{' ...' if len(left) > 6 else ''}", file=sys.stderr)
+    shutil.rmtree(PRIVATE_TMP, ignore_errors=True)
