@@ -58,7 +58,8 @@ def assert_fits_phone(page, shot: Path) -> None:
     scroll, client = page.evaluate(
         "[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert scroll <= client, (scroll, client, page.evaluate(OVERFLOW_JS))
-    assert page.evaluate(SMALL_TEXT_JS, 11) == []
+    small = page.evaluate(SMALL_TEXT_JS, 11)
+    assert small == [], small
     shot.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(shot), full_page=True)
     assert png_size(shot)[0] == client
