@@ -1,6 +1,7 @@
 """Engine: the caller's handle on a zygote process (start, run jobs, close)."""
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import subprocess
@@ -87,7 +88,7 @@ class Engine:
             workdir = Path(job.workdir).resolve()
             if not workdir.is_dir():
                 raise EngineError(f"job workdir {workdir} is not a folder")
-            job = Job(cells=job.cells, calls=job.calls, workdir=workdir, limits=job.limits)
+            job = dataclasses.replace(job, workdir=workdir)
         keys = [c.key for c in job.cells]
         if len(set(keys)) != len(keys):
             raise EngineError("cell keys must be unique within a job")

@@ -12,6 +12,7 @@ read, write, signal or trace it.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -65,9 +66,54 @@ def _error(value: Any) -> ErrorInfo | None:
                      frames[-50:])
 
 
-def _outputs(value: Any) -> list[dict[str, Any]]:
-    return [o for o in value if isinstance(o, dict) and isinstance(o.get("output_type"), str)] \
-        if isinstance(value, list) else []
+def _outputs(value: Any, cap: int) -> tuple[list[dict[str, Any]], bool]:
+    """The outputs of a cell reply as valid nbformat outputs within the byte cap (the
+    kernel is asked to cap them; a lying kernel is capped here)."""
+    kept: list[dict[str, Any]] = []
+    used, truncated = 0, False
+    for out in value if isinstance(value, list) else []:
+        clean = _output(out)
+        if clean is None:
+            continue
+        size = len(json.dumps(clean, ensure_ascii=False))
+        if used + size > cap + 65536:
+            truncated = True
+            break
+        used += size
+        kept.append(clean)
+    return kept, truncated
+
+
+def _output(out: Any) -> dict[str, Any] | None:
+    if not isinstance(out, dict):
+        return None
+    kind = out.get("output_type")
+    if kind == "stream" and out.get("name") in ("stdout", "stderr") and isinstance(out.get("text"), str):
+        return {"output_type": "stream", "name": out["name"], "text": out["text"]}
+    if kind in ("display_data", "execute_result") and isinstance(out.get("data"), dict):
+        data = {k: v for k, v in out["data"].items() if isinstance(k, str) and isinstance(v, str)}
+        clean: dict[str, Any] = {"output_type": kind, "data": data, "metadata": {}}
+        if kind == "execute_result":
+            count = out.get("execution_count")
+            clean["execution_count"] = count if type(count) is int else None
+        return clean
+    if kind == "error":
+        tb = out.get("traceback")
+        return {"output_type": "error", "ename": _str(out.get("ename"), 200),
+                "evalue": _str(out.get("evalue"), 4000),
+                "traceback": [_str(x, 2000) for x in tb[:200]] if isinstance(tb, list) else []}
+    return None
+
+
+def _depth(value: Any, limit: int = 64) -> int:
+    """How deeply a JSON value nests (stops counting past `limit`)."""
+    if limit <= 0:
+        return 1
+    if isinstance(value, list):
+        return 1 + max((_depth(v, limit - 1) for v in value), default=0)
+    if isinstance(value, dict):
+        return 1 + max((_depth(v, limit - 1) for v in value.values()), default=0)
+    return 0
 
 
 def _timeout_error(err: ErrorInfo | None, what: str, seconds: float) -> ErrorInfo:
@@ -187,11 +233,11 @@ class JobSupervisor:
         return kernel.command(cmd, self._deadline(seconds), expect=expect)
 
     def _unavailable(self) -> ErrorInfo:
+        """Why an item was not run: the kernel kept crashing, or the time budget is spent."""
         message = self.gave_up or "not run: the submission used its whole time budget"
         ename = "KernelDied" if self.gave_up else "TimeoutError"
-        if not self.gave_up:
-            self.notices.append(RunNotice("timeout", None, message)) if not any(
-                n.message == message for n in self.notices) else None
+        if not self.gave_up and not any(n.message == message for n in self.notices):
+            self.notices.append(RunNotice("timeout", None, message))
         return ErrorInfo(ename, message, [f"{ename}: {message}"], [])
 
     # -- cells -------------------------------------------------------------------------------
@@ -226,7 +272,8 @@ class JobSupervisor:
             self.cells[i] = CellResult(key, "crashed", [], _died(SandboxEnded(
                 "tampered", "the kernel broke the grading protocol")), False, 0.0)
             return
-        outputs, err = _outputs(frame.get("outputs")), _error(frame.get("error"))
+        outputs, cut = _outputs(frame.get("outputs"), self.limits.output_cap_bytes)
+        err = _error(frame.get("error"))
         if reply.interrupted:
             status, err = "timeout", _timeout_error(err, "cell", self.limits.cell_timeout_s)
             outputs = [o for o in outputs if o.get("output_type") != "error"]
@@ -235,7 +282,7 @@ class JobSupervisor:
             self.skip.add(i)
         duration = frame.get("duration_s")
         self.cells[i] = CellResult(key, status, outputs, err,  # type: ignore[arg-type]
-                                   frame.get("truncated") is True,
+                                   frame.get("truncated") is True or cut,
                                    float(duration) if type(duration) in (int, float) else 0.0)
 
     @staticmethod
@@ -279,10 +326,13 @@ class JobSupervisor:
         function = frame.get("function") if isinstance(frame.get("function"), str) else None
         if reply.interrupted:
             status, err = "timeout", _timeout_error(err, "call", self.limits.call_timeout_s)
-        value_error = frame.get("value_error")
+        value, value_error = frame.get("value"), frame.get("value_error")
+        value_error = value_error[:2000] if isinstance(value_error, str) else None
+        if _depth(value) >= 64:
+            value, value_error = None, "the value is nested too deeply"
         duration = frame.get("duration_s")
-        return CallResult(call.key, status, function, value=frame.get("value"),  # type: ignore[arg-type]
-                          value_error=value_error if isinstance(value_error, str) else None,
+        return CallResult(call.key, status, function, value=value,  # type: ignore[arg-type]
+                          value_error=value_error,
                           error=err, output=_str(frame.get("output"), self.limits.output_cap_bytes),
                           duration_s=float(duration) if type(duration) in (int, float) else 0.0)
 

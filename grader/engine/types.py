@@ -69,8 +69,9 @@ class Job:
     calls: list[Call] = field(default_factory=list)
     workdir: Path | None = None  # files copied into the sandbox cwd; None = empty dir
     limits: Limits = field(default_factory=Limits)
-    helpers: list[tuple[str, str]] = field(default_factory=list)  # (key, source) of the
-    # instructor cells whose functions and library imports the driver runs trusted
+    # (key, source, functions too) of the source's cells whose library imports (and,
+    # for instructor cells, function definitions) the driver runs trusted
+    helpers: list[tuple[str, str, bool]] = field(default_factory=list)
     framework: str | None = None  # package whose imports in tests stay in the kernel
 
 

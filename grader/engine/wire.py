@@ -172,7 +172,8 @@ class Encoder:
         if self.handle is None:
             what = type(obj).__name__
             raise Unsendable(f"a {what} from the test cannot be passed to student code"
-                             + (f" ({why})" if why else ""))
+                             + (f" ({why})" if why else "") + "; if the test needs it, run the "
+                             "item in the kernel: in_kernel = true in its [items] table")
         return self.handle(obj)
 
 

@@ -27,12 +27,14 @@ def limits_of(policy: Policy, *, timeout_s: float | None = None,
                   disk_mb=policy.disk_mb, pids_max=policy.pids_max)
 
 
-def trusted_helpers(module: Module) -> list[tuple[str, str]]:
-    """The instructor's non-solution code cells, from the source: the driver runs their
-    function definitions and library imports itself (a student who redefines such a
-    helper, or edits the cell, changes nothing in a locked test)."""
-    return [(cell.key, cell.source) for cell in module.source.cells
-            if cell.cell.cell_type == "code" and not cell.nbgrader.get("solution")]
+def trusted_helpers(module: Module) -> list[tuple[str, str, bool]]:
+    """(key, source, functions too) for every code cell of the source. The driver runs
+    the library imports of all of them itself (numpy, math ...: never the student's
+    modules) and the function definitions of the instructor's non-solution cells, so a
+    student who redefines such a helper, or edits its cell, changes nothing in a
+    locked test."""
+    return [(cell.key, cell.source, not cell.nbgrader.get("solution"))
+            for cell in module.source.cells if cell.cell.cell_type == "code"]
 
 
 def job_for(module: Module, cells: list[Cell], calls: list[Call], *, workdir: Path | None,

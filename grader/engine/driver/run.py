@@ -108,9 +108,10 @@ class DriverOutcome:
 class Driver:
     """Per job: the helpers compiled once; `run()` per test item."""
 
-    def __init__(self, helpers: list[tuple[str, str]], framework: str | None) -> None:
+    def __init__(self, helpers: list[tuple[str, str, bool]], framework: str | None) -> None:
         self.framework = framework
-        self.helpers = [self._compile_helper(key, source) for key, source in helpers]
+        self.helpers = [self._compile_helper(key, source, functions)
+                        for key, source, functions in helpers]
 
     def _trusted_module(self, top: str) -> bool:
         if not top or top == self.framework:
@@ -120,8 +121,9 @@ class Driver:
         except (ImportError, ValueError):
             return False
 
-    def _compile_helper(self, key: str, source: str) -> HelperCode:
-        """Function definitions and library imports of an instructor cell, nothing else."""
+    def _compile_helper(self, key: str, source: str, functions: bool) -> HelperCode:
+        """Library imports of a source cell, and its function definitions if `functions`
+        (an instructor cell); nothing else of it."""
         name = f"<helper:{key}>"
         text = _transform(source)
         helper = HelperCode(key)
@@ -131,7 +133,7 @@ class Driver:
             return helper
         linecache.cache[name] = (len(text), None, text.splitlines(True), name)
         for node in tree.body:
-            keep = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            keep = functions and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
             if isinstance(node, ast.Import):
                 keep = all(self._trusted_module(a.name.partition(".")[0]) for a in node.names)
             elif isinstance(node, ast.ImportFrom):
@@ -178,7 +180,7 @@ class Driver:
                     try:
                         exec(code, ns)
                     except Exception:
-                        pass   # e.g. a library the driver does not have: the name stays remote
+                        pass   # e.g. a library the driver does not have: the name stays remote   # e.g. a library the driver does not have: the name stays remote
             code = compile(text, name, "exec", dont_inherit=True)
             exec(code, ns)
             for fn_name in functions:

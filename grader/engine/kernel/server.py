@@ -63,11 +63,11 @@ def error_info(exc: BaseException) -> ErrorInfo:
         lines += "".join(traceback.format_list(frames)).splitlines()
     try:
         lines += "".join(traceback.format_exception_only(type(exc), exc)).splitlines()
-    except Exception:  # a student exception whose __str__ fails
+    except BaseException:  # a student exception whose __str__ fails (or raises SystemExit)
         lines.append(type(exc).__name__)
     try:
         evalue = str(exc)
-    except Exception:
+    except BaseException:
         evalue = f"<unprintable {type(exc).__name__}>"
     return ErrorInfo(ename=type(exc).__name__, evalue=strip_ansi(evalue),
                      traceback=[strip_ansi(line) for line in lines],
