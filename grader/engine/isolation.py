@@ -331,6 +331,9 @@ def sandbox_environ(home: str, tmp: str, ipython_dir: str) -> dict[str, str]:
         "TERM": "dumb", "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg",
         "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
         "IPYTHONDIR": ipython_dir, "PYTHONNOUSERSITE": "1",
+        # a notebook's own `grader.check()` / `!grader check` does nothing while it is
+        # being graded or checked (grader.notebook): no recursion, in any sandbox
+        "GRADER_SELF_CHECK": "1",
     })
     return env
 

@@ -30,9 +30,8 @@ MAX_ARRAY_BYTES = 16 << 20          # larger arrays stay in the sandbox as handl
 MAX_PLAIN_ITEMS = 100_000           # larger containers stay in the sandbox as handles
 NUMERIC_KINDS = "biufc"
 _DTYPE = re.compile(r"^[<>|=]?[biufc][0-9]{1,2}$")
-# types that may be named across the boundary (each side resolves its own object)
-BUILTIN_TYPES = ("int", "float", "bool", "str", "bytes", "complex", "list", "tuple", "dict",
-                 "set", "frozenset", "object", "type", "slice", "range")
+# types that may be named across the boundary (each side resolves its own object):
+# every class of the builtins module, and these numpy types
 NUMPY_TYPES = ("bool_", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
                "uint64", "float16", "float32", "float64", "complex64", "complex128",
                "ndarray", "generic", "number", "integer", "floating")
@@ -83,10 +82,11 @@ def _np():
 
 
 def type_name(value: Any) -> str | None:
-    """The wire name of a type both sides know, or None."""
-    for name in BUILTIN_TYPES:
-        if value is getattr(builtins, name):
-            return name
+    """The wire name of a type both sides know (built-in classes, exceptions included,
+    and numpy's scalar types), or None."""
+    name = getattr(value, "__name__", None)
+    if type(name) is str and getattr(builtins, name, None) is value and isinstance(value, type):
+        return name
     np = _np()
     if np is not None:
         for name in NUMPY_TYPES:
@@ -98,8 +98,9 @@ def type_name(value: Any) -> str | None:
 def resolve_type(name: Any) -> Any:
     if not isinstance(name, str):
         raise WireError("bad type name")
-    if name in BUILTIN_TYPES:
-        return getattr(builtins, name)
+    found = getattr(builtins, name, None) if name.isidentifier() else None
+    if isinstance(found, type):
+        return found
     np = _np()
     if np is not None and name.startswith("numpy.") and name[6:] in NUMPY_TYPES:
         return getattr(np, name[6:])
