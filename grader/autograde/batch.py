@@ -22,6 +22,7 @@ import nbformat
 
 from grader.autograde.discover import Submission, discover, folder_digest, is_up_to_date
 from grader.course import Course
+from grader.gradebook.cohort import on_roster, roster_ids
 from grader.harness.grade import (TIMESTAMP, Graded, base_result, grade_submission,
                                   zero_items)
 from grader.harness.reference import Reference, reference_for
@@ -37,9 +38,11 @@ class ModuleSummary:
     graded: int = 0
     skipped: int = 0
     failed_to_run: int = 0
-    scores: list[float] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)   # of roster students: the mean's
     max_score: float = 0.0
     duration_s: float = 0.0
+    roster: frozenset[str] = frozenset()     # empty: no roster, everyone counts
+    off_roster: list[str] = field(default_factory=list)  # graded, not in the mean
 
     @property
     def mean(self) -> float | None:
@@ -47,7 +50,10 @@ class ModuleSummary:
 
     def count(self, result: dict[str, Any]) -> None:
         self.graded += 1
-        self.scores.append(result["score"])
+        if on_roster(self.roster, result["student"]):
+            self.scores.append(result["score"])
+        else:
+            self.off_roster.append(result["student"])
         if result["status"] != "graded" or any(i["status"] == "crashed" for i in result["items"]):
             self.failed_to_run += 1
 
@@ -71,7 +77,8 @@ def plan_module(course: Course, module_id: str, *, students: list[str] | None, f
     """Discover the submissions, load (or compute) the reference, drop unchanged ones."""
     started = time.perf_counter()
     module = load_module(course.root, module_id)
-    summary = ModuleSummary(module=module_id, max_score=module.max_score)
+    summary = ModuleSummary(module=module_id, max_score=module.max_score,
+                            roster=roster_ids(course))
     submissions = discover(course, module_id, students)
     summary.submissions = len(submissions)
     reference: Reference = reference_for(course, module,

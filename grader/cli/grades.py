@@ -17,7 +17,7 @@ DB_HELP = "Gradebook SQLAlchemy URL (default: course.toml's [database] url, else
 @click.pass_context
 def status(ctx: click.Context, db: str | None, as_json: bool) -> None:
     """Per module: submitted, graded, mean score, late, failed to run."""
-    from grader.gradebook.status import status_rows, status_table
+    from grader.gradebook.status import status_notes, status_rows, status_table
     from grader.gradebook.store import open_gradebook
 
     course = course_of(ctx)
@@ -29,6 +29,8 @@ def status(ctx: click.Context, db: str | None, as_json: bool) -> None:
         # piped or redirected: do not squeeze the table into 80 columns
         console = out if out.is_terminal else Console(highlight=False, width=max(out.width, 120))
         console.print(status_table(course, rows))
+        for note in status_notes(rows):
+            console.print(note, markup=False, highlight=False)
 
 
 @click.command()

@@ -1,8 +1,11 @@
 """`grader export --format csv|json`: the gradebook as a spreadsheet or as records.
 
 CSV: one row per roster student (roster order), then anyone else who submitted
-(`on_roster` = no), a column per module in course order (empty = no submission)
-and the total. JSON: `{"course": id, "results": [result records]}`.
+(`on_roster` = no), a column per module in course order (empty = no submission),
+the total, and `withdrawn`: the modules whose result stands without its submission
+folder (grader/gradebook/cohort.py); their cells are empty and the total leaves them
+out. JSON: `{"course": id, "results": [result records]}`, each record with
+`on_roster` and `withdrawn` flags.
 Without an output file the data goes to standard output and nothing else does.
 """
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any, Literal
 from grader.course import Course
 from grader.errors import ConfigError
 from grader.formatting import format_number as format_score  # 36.666 -> '36.67', 40.0 -> '40'
+from grader.gradebook.cohort import is_withdrawn, on_roster, roster_ids
 from grader.gradebook.store import Gradebook, open_gradebook
 
 FORMATS = ("csv", "json")
@@ -41,14 +45,16 @@ def grades_table(course: Course, gradebook: Gradebook) -> tuple[list[str], list[
     people += [(sid, known.get(sid, {}).get("name", ""), known.get(sid, {}).get("email", ""), False)
                for sid in sorted(set(by_student) - on_roster)]
 
-    header = ["student", "name", "email", "on_roster", *columns, "total"]
+    header = ["student", "name", "email", "on_roster", *columns, "total", "withdrawn"]
     rows: list[list[str]] = []
     for sid, name, email, listed in people:
         theirs = by_student.get(sid, {})
-        cells = [format_score(theirs[m].get("score") or 0.0) if m in theirs else "" for m in columns]
-        total = sum(float(r.get("score") or 0.0) for r in theirs.values())
+        gone = [m for m in columns if m in theirs and is_withdrawn(course, theirs[m])]
+        kept = {m: r for m, r in theirs.items() if m not in gone}
+        cells = [format_score(kept[m].get("score") or 0.0) if m in kept else "" for m in columns]
+        total = sum(float(r.get("score") or 0.0) for r in kept.values())
         rows.append([sid, name, email, "yes" if listed else "no", *cells,
-                     format_score(total) if theirs else ""])
+                     format_score(total) if kept else "", " ".join(gone)])
     return header, rows
 
 
@@ -62,7 +68,10 @@ def render_csv(course: Course, gradebook: Gradebook) -> str:
 
 
 def render_json(course: Course, gradebook: Gradebook) -> str:
-    document = {"course": course.id, "results": gradebook.results()}
+    roster = roster_ids(course)
+    results = [{**record, "on_roster": on_roster(roster, record["student"]),
+                "withdrawn": is_withdrawn(course, record)} for record in gradebook.results()]
+    document = {"course": course.id, "results": results}
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 

@@ -1,8 +1,10 @@
 """`grader status`: per module, how far grading got.
 
-submitted: folders submitted/*/MODULE; graded: results in the gradebook;
-late: results with a positive `days_late` or late penalty; failed to run: status
-error/invalid/missing, or any item that crashed.
+submitted: folders submitted/*/MODULE; graded: results in the gradebook whose
+submission is still there; withdrawn: results whose submission folder is gone; late:
+results with a positive `days_late` or late penalty; failed to run: status
+error/invalid/missing, or any item that crashed. The mean leaves out students not on
+the roster (listed in `off_roster`) and withdrawn results (grader/gradebook/cohort.py).
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from rich import box
 from rich.table import Table
 
 from grader.course import Course
+from grader.gradebook.cohort import is_withdrawn, on_roster, roster_ids
 from grader.formatting import format_number, format_score
 from grader.gradebook.store import Gradebook
 
@@ -32,6 +35,8 @@ class StatusRow:
     max_score: float | None
     late: int
     failed: int
+    withdrawn: tuple[str, ...] = ()       # students whose submission folder is gone
+    off_roster: tuple[str, ...] = ()      # graded students not on the roster (not in the mean)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -52,19 +57,27 @@ def status_rows(course: Course, gradebook: Gradebook) -> list[StatusRow]:
     by_module: dict[str, list[dict[str, Any]]] = {}
     for record in gradebook.results():
         by_module.setdefault(record["module"], []).append(record)
+    roster = roster_ids(course)
     rows = []
     for module in course.modules:
-        records = by_module.get(module.id, [])
+        everything = by_module.get(module.id, [])
+        withdrawn = tuple(sorted(r["student"] for r in everything if is_withdrawn(course, r)))
+        records = [r for r in everything if r["student"] not in withdrawn]
+        counted = [float(r.get("score") or 0.0) for r in records
+                   if on_roster(roster, r["student"])]
         submitted = (sum(1 for p in course.submitted_dir.glob(f"*/{module.id}") if p.is_dir())
                      if course.submitted_dir.is_dir() else 0)
         maxima = [float(r["max_score"]) for r in records if r.get("max_score")]
         rows.append(StatusRow(
             module=module.id, title=module.title, due=module.due, submitted=submitted,
             graded=len(records),
-            mean_score=round(mean(float(r.get("score") or 0.0) for r in records), 2) if records else None,
+            mean_score=round(mean(counted), 2) if counted else None,
             max_score=max(maxima) if maxima else None,
             late=sum(1 for r in records if is_late(r)),
             failed=sum(1 for r in records if failed_to_run(r)),
+            withdrawn=withdrawn,
+            off_roster=tuple(sorted(r["student"] for r in records
+                                    if not on_roster(roster, r["student"]))),
         ))
     return rows
 
@@ -75,7 +88,8 @@ def status_table(course: Course, rows: list[StatusRow]) -> Table:
     table.add_column("module", no_wrap=True)
     table.add_column("title", overflow="ellipsis", max_width=22, no_wrap=True, style="dim")
     table.add_column("due", no_wrap=True)
-    for name in ("submitted", "graded", "mean score", "late", "failed"):
+    for name in ("submitted", "graded", "mean score", "late", "failed", "withdrawn",
+                 "not on roster"):
         table.add_column(name, justify="right", no_wrap=True)
     for row in rows:
         score = format_number(row.mean_score)
@@ -89,7 +103,25 @@ def status_table(course: Course, rows: list[StatusRow]) -> Table:
             score,
             f"[yellow]{row.late}[/]" if row.late else "0",
             f"[red]{row.failed}[/]" if row.failed else "0",
+            f"[yellow]{len(row.withdrawn)}[/]" if row.withdrawn else "0",
+            f"[yellow]{len(row.off_roster)}[/]" if row.off_roster else "0",
         )
-    table.caption = "failed = status error/invalid/missing or an item crashed; mean is after late penalties"
+    table.caption = ("failed = status error/invalid/missing or an item crashed; mean is after "
+                     "late penalties, of roster students only; withdrawn = graded, but the "
+                     "submission folder is gone")
     table.caption_justify = "left"
     return table
+
+
+def status_notes(rows: list[StatusRow]) -> list[str]:
+    """One line per module with students not on the roster or withdrawn results, by name."""
+    notes = []
+    for row in rows:
+        if row.off_roster:
+            notes.append(f"{row.module}: not on the roster (graded, left out of the mean): "
+                         f"{', '.join(row.off_roster)}")
+        if row.withdrawn:
+            notes.append(f"{row.module}: withdrawn (graded, but the submission folder is gone; "
+                         f"`grader autograde {row.module} --prune` removes the results): "
+                         f"{', '.join(row.withdrawn)}")
+    return notes

@@ -223,6 +223,18 @@ class Gradebook:
 
         self._transact(work)
 
+    def remove(self, student: str, module: str) -> bool:
+        """Delete the result of `student` on `module` (with its item results); False if none."""
+        def work(session: Session) -> bool:
+            found = session.scalars(select(Submission).where(
+                Submission.student_id == student, Submission.module_id == module)).first()
+            if found is None:
+                return False
+            session.delete(found)
+            return True
+
+        return self._transact(work)
+
     def start_run(self, module: str | None = None, *, command: str = "") -> int:
         """Note the start of an autograde run; returns its id for finish_run."""
         def work(session: Session) -> int:

@@ -1,0 +1,34 @@
+"""Which results count in class statistics, and which are withdrawn.
+
+A student not on course/roster.csv (a test account, someone who dropped, a typo in a
+folder name) is graded and exported like anyone, flagged `on_roster: no`, and left out
+of module means. A result whose submitted/STUDENT/MODULE folder is gone is
+`withdrawn`: reported as such by `grader status` and the exports, counted nowhere,
+and removed by `grader autograde MODULE --prune`. Without a roster everyone counts;
+without a submitted/ folder (results copied from elsewhere) nothing is withdrawn.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from grader.course import Course
+
+
+def roster_ids(course: Course) -> frozenset[str]:
+    return frozenset(student.id for student in course.roster())
+
+
+def on_roster(roster: frozenset[str], student: str) -> bool:
+    """True for a student on the roster, and for everyone when there is no roster."""
+    return not roster or student in roster
+
+
+def is_withdrawn(course: Course, record: Mapping[str, Any]) -> bool:
+    """The result's submission folder is gone (while submitted/ itself is there)."""
+    return (course.submitted_dir.is_dir()
+            and not (course.submitted_dir / str(record["student"]) / str(record["module"])).is_dir())
+
+
+def in_statistics(course: Course, roster: frozenset[str], record: Mapping[str, Any]) -> bool:
+    return on_roster(roster, str(record["student"])) and not is_withdrawn(course, record)
