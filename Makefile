@@ -23,7 +23,7 @@ system-deps:
 
 demo: install
 	$(BIN)/grader lint
-	$(BIN)/grader export
+	$(BIN)/grader build
 	$(BIN)/grader release
 	$(BIN)/grader autograde --all
 	$(BIN)/grader status

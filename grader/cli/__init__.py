@@ -19,16 +19,15 @@ import click  # noqa: E402
 from grader.errors import GraderError, SourceProblems  # noqa: E402
 
 # command name -> (module in grader.cli, click command attribute), in pipeline order.
-# `export` serves two contracts: with no --format it builds the framework package
-# (issue 2), with --format csv|json it exports grades (DESIGN.md); see cli/export.py.
 COMMANDS = {
     "lint": ("lint", "lint"),
-    "export": ("export", "export"),
+    "build": ("build", "build"),
     "release": ("release", "release"),
     "check": ("check", "check"),
     "autograde": ("autograde", "autograde"),
     "validate": ("validate", "validate"),
     "status": ("grades", "status"),
+    "export": ("export", "export"),
     "report": ("grades", "report"),
 }
 

@@ -4,36 +4,24 @@ from pathlib import Path
 
 import click
 
-from grader.cli.common import course_of, err, out
+from grader.cli.common import course_of
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]),
-              help="Export GRADES in this format instead of building the framework.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv",
+              show_default=True, help="csv: a row per student; json: the full result records.")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="With --format: write here instead of standard output.")
-@click.option("--db", help="With --format: gradebook SQLAlchemy URL (default: course.toml's).")
-@click.option("--force", is_flag=True, help="Rebuild the framework even if no source changed.")
+              help="Write here instead of standard output.")
+@click.option("--db", help="Gradebook SQLAlchemy URL (default: course.toml's, else grader.db).")
 @click.pass_context
-def export(ctx: click.Context, fmt: str | None, output: Path | None, db: str | None,
-           force: bool) -> None:
-    """Build the framework package, or (with --format) export the grades.
+def export(ctx: click.Context, fmt: str, output: Path | None, db: str | None) -> None:
+    """Export the grades (read-only: creates no gradebook).
 
     \b
-    grader export                      build/framework/<package> from the #| export cells
-    grader export --format csv         one row per student, a column per module, total
-    grader export --format json -o F   the full result records
+    grader export                      CSV: a row per student, a column per module, total
+    grader export --format json -o F   the full result records, to the file F
+    (The framework package is built by `grader build`.)
     """
-    course = course_of(ctx)
-    if fmt is None:
-        if output or db:
-            raise click.UsageError("--output and --db go with --format (grades export)")
-        from grader.export import build
-        result = build(course, force=force)
-        rel = result.path.relative_to(course.root)
-        state = "built" if result.rebuilt else "up to date"
-        out.print(f"{rel}/{course.framework}: {state} ({len(result.modules)} modules)")
-        err.print(f"use it with: PYTHONPATH={result.path} python -c 'import {course.framework}'")
-        return
     from grader.gradebook.exports import export_grades
+    course = course_of(ctx)
     export_grades(course, fmt=fmt, output=output, db_url=db)

@@ -2,7 +2,7 @@
 
 They check the authoring format (nbgrader metadata, markers, export directives), that
 module 09 is still the supplied file, and, end to end, that every module runs, as a
-script and in a real Jupyter kernel (nbclient), against the framework `grader export`
+script and in a real Jupyter kernel (nbclient), against the framework `grader build`
 builds from the modules before it. (That the release earns zero on every item is
 `grader validate`'s stub check, run by `make test` on the whole course.)
 """
@@ -58,7 +58,7 @@ def course(tmp_path_factory):
 
 @pytest.fixture
 def framework(course, module) -> Path:
-    """The stage build `grader export` makes for grading `module`: modules before it."""
+    """The stage build `grader build` makes for grading `module`: modules before it."""
     from grader.export import build
     return build(course, before=module).path
 
