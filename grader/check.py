@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import re
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -87,6 +88,13 @@ def installed_framework(name: str | None) -> Path | None:
 def _course_framework(course_root: Path | None, module_id: str, framework: str | None
                       ) -> tuple[Path | None, list[str], Policy]:
     """The stage build when the notebook is checked inside its course, else the
+def imports_framework(nb: nbformat.NotebookNode, name: str) -> bool:
+    """Whether a code cell of the notebook imports the framework package `name`."""
+    pattern = re.compile(rf"^\s*(?:from|import)\s+{re.escape(name)}(?![\w])", re.M)
+    return any(cell.get("cell_type") == "code" and pattern.search(cell.get("source", ""))
+               for cell in nb.cells)
+
+
     framework package installed where grader runs."""
     outside = (installed_framework(framework), ["numpy", *([framework] if framework else [])])
     if course_root is None or not (course_root / "course" / "course.toml").is_file():
@@ -127,6 +135,14 @@ def check_notebook(path: Path, *, course_root: Path | None = None, timeout_s: fl
     merged = merge(module, nb, copy.deepcopy(nb))
     cells = [Cell(key=c.key, source=c.cell.source) for c in merged.code_cells()]
     job = Job(cells=[guard_cell(), *cells],
+    name = meta.get("framework")
+    if framework is None and name and imports_framework(nb, name):
+        # without it every test fails with NameError: say the one thing to fix instead
+        raise ConfigError(
+            f"the course framework `{name}` cannot be imported here, and {path.name} imports "
+            f"it: make it importable (`pip install` it, or set PYTHONPATH to the folder that "
+            f"holds `{name}/`, e.g. the course's build/framework) or run `grader --course "
+            f"COURSE_DIR check {path.name}` inside the course")
               calls=graded_calls(module), workdir=path.parent,
               limits=limits_of(policy, timeout_s=timeout_s))
     with Engine(framework_path=framework, preload=preload, isolation=isolation) as engine:
