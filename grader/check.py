@@ -85,9 +85,6 @@ def installed_framework(name: str | None) -> Path | None:
     return Path(list(spec.submodule_search_locations)[0]).parent
 
 
-def _course_framework(course_root: Path | None, module_id: str, framework: str | None
-                      ) -> tuple[Path | None, list[str], Policy]:
-    """The stage build when the notebook is checked inside its course, else the
 def imports_framework(nb: nbformat.NotebookNode, name: str) -> bool:
     """Whether a code cell of the notebook imports the framework package `name`."""
     pattern = re.compile(rf"^\s*(?:from|import)\s+{re.escape(name)}(?![\w])", re.M)
@@ -95,6 +92,9 @@ def imports_framework(nb: nbformat.NotebookNode, name: str) -> bool:
                for cell in nb.cells)
 
 
+def _course_framework(course_root: Path | None, module_id: str, framework: str | None
+                      ) -> tuple[Path | None, list[str], Policy]:
+    """The stage build when the notebook is checked inside its course, else the
     framework package installed where grader runs."""
     outside = (installed_framework(framework), ["numpy", *([framework] if framework else [])])
     if course_root is None or not (course_root / "course" / "course.toml").is_file():
@@ -132,9 +132,6 @@ def check_notebook(path: Path, *, course_root: Path | None = None, timeout_s: fl
                           "(grader check needs the course's released notebook)")
     module = module_from_notebook(path, nb)
     framework, preload, policy = _course_framework(course_root, module.id, meta.get("framework"))
-    merged = merge(module, nb, copy.deepcopy(nb))
-    cells = [Cell(key=c.key, source=c.cell.source) for c in merged.code_cells()]
-    job = Job(cells=[guard_cell(), *cells],
     name = meta.get("framework")
     if framework is None and name and imports_framework(nb, name):
         # without it every test fails with NameError: say the one thing to fix instead
@@ -143,6 +140,9 @@ def check_notebook(path: Path, *, course_root: Path | None = None, timeout_s: fl
             f"it: make it importable (`pip install` it, or set PYTHONPATH to the folder that "
             f"holds `{name}/`, e.g. the course's build/framework) or run `grader --course "
             f"COURSE_DIR check {path.name}` inside the course")
+    merged = merge(module, nb, copy.deepcopy(nb))
+    cells = [Cell(key=c.key, source=c.cell.source) for c in merged.code_cells()]
+    job = Job(cells=[guard_cell(), *cells],
               calls=graded_calls(module), workdir=path.parent,
               limits=limits_of(policy, timeout_s=timeout_s))
     with Engine(framework_path=framework, preload=preload, isolation=isolation) as engine:

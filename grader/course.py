@@ -166,6 +166,16 @@ def _section(data: dict[str, Any], name: str, cls: type, path: Path) -> Any:
     return cls(**values)
 
 
+# course.toml's plain tables and their keys ([[modules]] and [items] are checked apart)
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "course": ("id", "title", "framework", "build_dir", "timezone"),
+    "policy": tuple(Policy.__dataclass_fields__),
+    "assessment": tuple(Tolerance.__dataclass_fields__),
+    "late": tuple(LatePolicy.__dataclass_fields__),
+    "database": ("url",),
+}
+
+
 def load_course(root: Path | str = ".") -> Course:
     """Read `<root>/course/course.toml`. Raises ConfigError with file and key."""
     root = Path(root).resolve()
@@ -173,6 +183,7 @@ def load_course(root: Path | str = ".") -> Course:
     if not path.is_file():
         raise ConfigError(f"no course here: {path} does not exist "
                           "(run from the course root or pass --course DIR)")
+    text = path.read_text(encoding="utf-8")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -180,6 +191,8 @@ def load_course(root: Path | str = ".") -> Course:
         found = re.search(r"at line (\d+)", str(exc))
         line = getattr(exc, "lineno", None) or (int(found.group(1)) if found else None)
         raise ConfigError(f"not valid TOML: {exc}", path=path, line=line) from None
+    course_schema.check(data, text, path, sections=SECTIONS,
+                        module_keys=tuple(ModuleConfig.__dataclass_fields__))
     head = data.get("course")
     if not isinstance(head, dict) or "id" not in head:
         raise ConfigError("missing [course] table with an `id`", path=path)
@@ -191,16 +204,6 @@ def load_course(root: Path | str = ".") -> Course:
     raw_modules = data.get("modules")
     if not isinstance(raw_modules, list) or not raw_modules:
         raise ConfigError("no modules: add [[modules]] tables with id, title, due", path=path)
-# course.toml's plain tables and their keys ([[modules]] and [items] are checked apart)
-SECTIONS: dict[str, tuple[str, ...]] = {
-    "course": ("id", "title", "framework", "build_dir", "timezone"),
-    "policy": tuple(Policy.__dataclass_fields__),
-    "assessment": tuple(Tolerance.__dataclass_fields__),
-    "late": tuple(LatePolicy.__dataclass_fields__),
-    "database": ("url",),
-}
-
-
     modules: list[ModuleConfig] = []
     for n, raw in enumerate(raw_modules, start=1):
         if not isinstance(raw, dict) or not raw.get("id"):
@@ -208,7 +211,6 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         unknown = set(raw) - {"id", "title", "due", "skip_unit_tests"}
         if unknown:
             raise ConfigError(f"[[modules]] {raw['id']}: unknown key(s) {', '.join(sorted(unknown))}",
-    text = path.read_text(encoding="utf-8")
                               path=path)
         if raw["id"] in {m.id for m in modules}:
             raise ConfigError(f"[[modules]] {raw['id']} is listed twice", path=path)
@@ -216,8 +218,6 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         if not isinstance(skip, list) or not all(isinstance(n, str) for n in skip):
             raise ConfigError(f"[[modules]] {raw['id']}: skip_unit_tests must be a list of "
                               "function names", path=path)
-    course_schema.check(data, text, path, sections=SECTIONS,
-                        module_keys=tuple(ModuleConfig.__dataclass_fields__))
         modules.append(ModuleConfig(id=str(raw["id"]), title=str(raw.get("title", raw["id"])),
                                     due=_parse_due(raw.get("due"), key=f"{raw['id']}.due",
                                                    path=path, tz=tz),
