@@ -86,3 +86,13 @@ def test_autograde_writes_grader_db_and_leaves_nbgraders_gradebook_alone(course_
     for args in (("status",), ("export", "--format", "json")):
         assert grader(course_root, *args).returncode == 0
         assert snapshot(course_root) == after_grading
+
+
+def test_report_writes_only_its_pages(course_root):
+    nbgrader_gradebook(course_root)
+    before = snapshot(course_root)
+    proc = grader(course_root, "report")
+    assert proc.returncode == 0, proc.stderr
+    added = {path for path in snapshot(course_root) if path not in before}
+    assert added == {"reports", "reports/index.html"}       # no grader.db: nothing graded yet
+    assert {k: v for k, v in snapshot(course_root).items() if k in before} == before
