@@ -11,9 +11,13 @@ A build is rewritten only when the sources it is made from changed.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,17 +89,33 @@ def build(course: Course, *, before: str | None = None, through: str | None = No
                if (course.source_dir / m.id).is_dir()]
     digest = _digest(modules, course.framework)
     stamp = dest / STAMP
-    if not force and stamp.is_file():
-        try:
-            if json.loads(stamp.read_text())["digest"] == digest:
-                return Build(dest, [m.id for m in modules], digest, rebuilt=False)
-        except (ValueError, KeyError):
-            pass
-    # Write beside, then swap: a grading run reading the old build never sees half a new one.
-    tmp = dest.with_name(dest.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    _write_package(tmp, modules, course.framework)
-    (tmp / STAMP).write_text(json.dumps({"digest": digest, "modules": [m.id for m in modules]}))
-    shutil.rmtree(dest, ignore_errors=True)
-    tmp.rename(dest)
+    # One builder at a time per course (validate, release and autograde may run at
+    # once): the second finds the first's build up to date instead of racing on it.
+    with _build_lock(course.build_dir):
+        if not force and stamp.is_file():
+            try:
+                if json.loads(stamp.read_text())["digest"] == digest:
+                    return Build(dest, [m.id for m in modules], digest, rebuilt=False)
+            except (ValueError, KeyError):
+                pass
+        # Write beside, then swap: a run reading the old build never sees half a new one.
+        tmp = dest.with_name(dest.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        _write_package(tmp, modules, course.framework)
+        (tmp / STAMP).write_text(json.dumps({"digest": digest,
+                                             "modules": [m.id for m in modules]}))
+        shutil.rmtree(dest, ignore_errors=True)
+        tmp.rename(dest)
     return Build(dest, [m.id for m in modules], digest, rebuilt=True)
+
+
+@contextmanager
+def _build_lock(build_dir: Path) -> Iterator[None]:
+    """An advisory flock on build/.build.lock (released by the kernel if the holder dies)."""
+    build_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(build_dir / ".build.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)

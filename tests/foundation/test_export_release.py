@@ -119,3 +119,25 @@ def test_unknown_module_is_a_usage_error(course_root):
     proc = grader(course_root, "release", "99_nothing")
     assert proc.returncode == 2
     assert "unknown module '99_nothing'" in proc.stderr
+
+
+def _build_stage(root: Path) -> str:
+    try:
+        build(load_course(root), before="09_training")
+        return "ok"
+    except Exception as exc:  # reported by the test, not raised in the pool
+        return f"{type(exc).__name__}: {exc}"
+
+
+def test_concurrent_builds_of_one_stage_all_succeed(course_root):
+    """validate, release and autograde may build at once; each must get a whole build."""
+    import multiprocessing
+
+    source = course_root / "source/02_activations/activations_dev.py"
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        for round_ in range(4):
+            source.write_text(source.read_text() + f"\n# edit {round_}\n")
+            assert pool.map(_build_stage, [course_root] * 4) == ["ok"] * 4
+    stage = course_root / "build/stages/09_training"
+    assert (stage / "tinytorch/core/activations.py").read_text().count("class ReLU") == 1
+    assert not list((course_root / "build/stages").glob("*.tmp"))
