@@ -121,7 +121,14 @@ def refuse_on_errors(*, course: Path, module_ids: Sequence[str], command: str) -
     from grader.errors import SourceProblems
     from grader.lint import lint_file
 
-    paths = find_sources(course=course, targets=list(module_ids))
+    # the modules' folders by path: a same-named folder in the working directory (a
+    # student's submitted/NAME/MODULE) must not be linted instead
+    paths = []
+    for module_id in module_ids:
+        folder = course / "source" / module_id
+        if not folder.is_dir():
+            raise ConfigError(f"module {module_id!r} has no folder {folder}")
+        paths += _sources_in(_shown(folder))
     errors = [found for path in paths for found in lint_file(path) if found.is_error]
     if errors:
         files = len({found.path for found in errors})

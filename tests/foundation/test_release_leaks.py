@@ -202,3 +202,13 @@ def test_clean_sources_still_release(course_root):
     proc = grader(course_root, "release", "02_activations", "03_layers")
     assert proc.returncode == 0, proc.stderr
     assert "release/03_layers/layers_dev.ipynb: unchanged" in proc.stdout
+
+
+def test_lint_first_reads_the_course_sources_not_a_same_named_folder_here(course_root, tmp_path):
+    here = tmp_path / "elsewhere"
+    (here / "02_activations").mkdir(parents=True)
+    (here / "02_activations" / "broken.ipynb").write_text("{ not a notebook")
+    proc = subprocess.run([str(GRADER), "--course", str(course_root), "release", "02_activations"],
+                          capture_output=True, text=True, timeout=300, cwd=here)
+    assert proc.returncode == 0, proc.stderr
+    assert "release/02_activations/activations_dev.ipynb: unchanged" in proc.stdout
