@@ -371,10 +371,11 @@ class JobSupervisor:
                                   conn=conn, out=out, deadline=deadline,
                                   failure=lambda: state["ended"])
         ended: SandboxEnded | None = state["ended"]
-        if ended is not None and kernel.ended is not None:
+        if kernel.ended is not None:
+            # the kernel died, was killed at the deadline or broke the protocol: the items
+            # still to do run in a fresh process. A kernel that answered the interrupt
+            # goes on, as the notebook does after a cell's timeout.
             self._lost(kernel.ended, call.key)
-        elif ended is not None and ended.kind == "timeout":
-            pass   # interrupted and answered: the kernel goes on with the next item
         if self.kernel is kernel:
             try:
                 self._command(kernel, {"op": "release"}, self.limits.call_timeout_s, "px")

@@ -256,3 +256,21 @@ def test_a_kernel_that_lies_about_protocol_results_gets_a_type_error(engine: Eng
     res = driver_job(engine, f"def test_it():\n    {use}\n", cells=(STUDENT, patch))
     call = res.calls[0]
     assert call.status == "error" and call.error.ename in ("TypeError", "ValueError"), call.error
+
+
+def test_a_test_can_remove_and_restore_a_students_name(engine: Engine) -> None:
+    """nbgrader's idiom for "sum_of_squares uses squares": the test deletes the name from
+    the student's namespace, expects a NameError, and puts it back."""
+    student = ("def squares(n):\n    return [i * i for i in range(1, n + 1)]\n"
+               "def sum_of_squares(n):\n    return sum(squares(n))\n")
+    test = ('orig_squares = squares\ndel squares\ntry:\n    sum_of_squares(1)\n'
+            'except NameError:\n    pass\nelse:\n    raise AssertionError("does not use squares")\n'
+            'finally:\n    squares = orig_squares\n')
+    job = Job(cells=[Cell("c0", student)],
+              calls=[Call("uses", test, [], mode="driver"),
+                     Call("after", "assert sum_of_squares(3) == 14\n", [], mode="driver")],
+              limits=FAST, helpers=[], framework=None)
+    assert [c.status for c in engine.run(job).calls] == ["passed", "passed"]
+    cheat = student.replace("sum(squares(n))", "sum(i * i for i in range(1, n + 1))")
+    job.cells = [Cell("c0", cheat)]
+    assert [c.status for c in engine.run(job).calls] == ["failed", "passed"]

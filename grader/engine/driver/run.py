@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grader.engine.driver.proxy import Connection, RemoteInfo
+from grader.engine.wire import Unsendable
 from grader.engine.types import ErrorInfo
 
 
@@ -74,20 +75,55 @@ class CappedText:
 
 
 class TrustedNamespace(dict):
-    """Globals of trusted code: names it does not define come from the student's process."""
+    """Globals of trusted code: names it does not define come from the student's process.
+
+    In a kernel a test cell's top level shares the student's namespace, and tests use
+    that (nbgrader's `orig = squares; del squares; ... finally: squares = orig` checks
+    that one function uses another). So once `mirror` is on, a top-level assignment or
+    `del` of a name the student's namespace has is done there too. The test keeps
+    reading its own copy: what the student's process does with the name never changes
+    what the test sees.
+    """
 
     def __init__(self, conn: Connection, trusted_builtins: dict[str, Any]) -> None:
         super().__init__()
         self._conn = conn
         self._builtins = trusted_builtins
+        self._student_owned: set[str] = set()
+        self.mirror = False
 
     def __missing__(self, name: str) -> Any:
         if name in self._builtins or (name.startswith("__") and name.endswith("__")):
             raise KeyError(name)   # CPython then looks in the (trusted) built-ins
         try:
-            return self._conn.op("global", name)
+            value = self._conn.op("global", name)
         except NameError:
             raise KeyError(name) from None
+        self._student_owned.add(name)
+        return value
+
+    def _owned(self, name: str) -> bool:
+        if name not in self._student_owned and not dict.__contains__(self, name):
+            if self._conn.op("hasglobal", name) is True:
+                self._student_owned.add(name)
+        return name in self._student_owned
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        dict.__setitem__(self, name, value)
+        if self.mirror and self._owned(name):
+            try:
+                self._conn.op("setglobal", name, value)
+            except Unsendable:
+                pass   # a trusted object stays trusted; the student's name keeps its value
+
+    def __delitem__(self, name: str) -> None:
+        owned = self.mirror and self._owned(name)
+        if dict.__contains__(self, name):
+            dict.__delitem__(self, name)
+        elif not owned:
+            raise KeyError(name)
+        if owned:
+            self._conn.op("delglobal", name)
 
 
 @dataclass
@@ -182,6 +218,7 @@ class Driver:
                     except Exception:
                         pass   # e.g. a library the driver does not have: the name stays remote   # e.g. a library the driver does not have: the name stays remote
             code = compile(text, name, "exec", dont_inherit=True)
+            ns.mirror = True
             exec(code, ns)
             for fn_name in functions:
                 function = fn_name

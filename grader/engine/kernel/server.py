@@ -316,6 +316,14 @@ class KernelServer:
             if name in ns:
                 return ns[name]
             raise NameError(f"name {name!r} is not defined")
+        if what == "hasglobal":
+            return args[0] in self.shell.user_ns
+        if what == "setglobal":
+            self.shell.user_ns[args[0]] = args[1]
+            return None
+        if what == "delglobal":
+            del self.shell.user_ns[args[0]]
+            return None
         if what == "import":
             name, fromlist = args
             return __import__(name, self.shell.user_ns, None, tuple(fromlist or ()), 0)

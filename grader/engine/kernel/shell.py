@@ -6,6 +6,7 @@ sys.stdout; tracebacks are not printed (the runner builds an error output itself
 """
 from __future__ import annotations
 
+import ast
 import os
 from typing import Any
 
@@ -62,6 +63,44 @@ class SandboxShell(InteractiveShell):
     compiler_class = NamedCompiler  # type: ignore[assignment]
     system = InteractiveShell.system_raw  # output goes to fd 1/2 (captured), no pty needed
     sink: Any = None
+    _plain: tuple[str, str | None] = ("", None)   # (raw cell, its text if plain Python)
+
+    # -- the fast path for plain-Python cells -----------------------------------------
+    # IPython tokenizes every cell to find magics, `!`, `?` and auto-calls, and compiles
+    # it once more to decide whether it needs an event loop. A cell that parses as
+    # Python has none of these (each is a syntax error) and no top-level await, so after
+    # IPython's cheap line clean-ups (leading blank lines, prompts, %% cell magics) the
+    # token transforms would leave it as it is: skip them, and the async check.
+    # Single-line cells keep the full path (IPython's prefilter does automagic there).
+    def _plain_python(self, raw_cell: str) -> str | None:
+        if self._plain[0] == raw_cell and raw_cell:
+            return self._plain[1]
+        manager = self.input_transformer_manager
+        cell = raw_cell if raw_cell.endswith("\n") else raw_cell + "\n"
+        lines = cell.splitlines(keepends=True)
+        for transform in manager.cleanup_transforms + manager.line_transforms:
+            lines = transform(lines)
+        text: str | None = "".join(lines)
+        if len(lines) < 2 or self.input_transformers_post:
+            text = None
+        else:
+            try:
+                ast.parse(text)
+            except (SyntaxError, ValueError):
+                text = None
+        self._plain = (raw_cell, text)
+        return text
+
+    def transform_cell(self, raw_cell: str) -> str:
+        plain = self._plain_python(raw_cell)
+        return plain if plain is not None else super().transform_cell(raw_cell)
+
+    def should_run_async(self, raw_cell: str, *, transformed_cell: str | None = None,
+                         preprocessing_exc_tuple: Any = None) -> bool:
+        if self._plain_python(raw_cell) is not None:
+            return False   # it parsed without top-level await
+        return super().should_run_async(raw_cell, transformed_cell=transformed_cell,
+                                        preprocessing_exc_tuple=preprocessing_exc_tuple)
 
     def _showtraceback(self, etype: Any, evalue: Any, stb: Any) -> None:
         pass  # the runner turns the ExecutionResult's exception into an error output
