@@ -28,7 +28,7 @@ class Engine:
     def __init__(self, *, framework_path: Path | None = None, preload: Sequence[str] = ("numpy",),
                  isolation: str = "auto", python: str | None = None,
                  hide: Sequence[Path] = (), interrupt_grace_s: float = 2.0,
-                 max_restarts: int = 8) -> None:
+                 max_restarts: int = 8, fast_path: bool = True) -> None:
         self.framework_path = Path(framework_path).resolve() if framework_path else None
         self.preload = list(preload)
         self.isolation_requested = isolation
@@ -36,6 +36,7 @@ class Engine:
         self.hide = [str(Path(h).resolve()) for h in hide]
         self.interrupt_grace_s = interrupt_grace_s
         self.max_restarts = max_restarts
+        self.fast_path = fast_path   # plain-Python cells skip IPython's token transforms
         self.isolation: IsolationReport | None = None
         self.preload_warnings: list[str] = []
         self._proc: subprocess.Popen[bytes] | None = None
@@ -63,7 +64,8 @@ class Engine:
         self._proc = proc
         init = {"framework_path": str(self.framework_path) if self.framework_path else None,
                 "preload": self.preload, "isolation": self.isolation_requested, "hide": self.hide,
-                "grace_s": self.interrupt_grace_s, "max_restarts": self.max_restarts}
+                "grace_s": self.interrupt_grace_s, "max_restarts": self.max_restarts,
+                "fast_path": self.fast_path}
         reply = self._exchange(init)
         if reply[0] == "error":
             self._terminate()

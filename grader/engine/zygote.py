@@ -96,6 +96,7 @@ def warm(init: dict[str, Any]) -> tuple[Any, list[str]]:
     if fw:
         sys.path.insert(0, fw)
     shell = make_shell(init["ipython_dir"])
+    shell.fast_path = bool(init.get("fast_path", True))
     for name in init.get("preload", ()):
         try:
             importlib.import_module(name)

@@ -72,7 +72,11 @@ class SandboxShell(InteractiveShell):
     # IPython's cheap line clean-ups (leading blank lines, prompts, %% cell magics) the
     # token transforms would leave it as it is: skip them, and the async check.
     # Single-line cells keep the full path (IPython's prefilter does automagic there).
+    fast_path = True   # Engine(fast_path=False) turns it off (tests compare both paths)
+
     def _plain_python(self, raw_cell: str) -> str | None:
+        if not self.fast_path:
+            return None
         if self._plain[0] == raw_cell and raw_cell:
             return self._plain[1]
         manager = self.input_transformer_manager
@@ -85,9 +89,13 @@ class SandboxShell(InteractiveShell):
             text = None
         else:
             try:
-                ast.parse(text)
+                tree = ast.parse(text)
             except (SyntaxError, ValueError):
                 text = None
+            else:   # ast.parse accepts a top-level await; IPython must decide those
+                if any(isinstance(node, (ast.Await, ast.AsyncFor, ast.AsyncWith))
+                       for node in ast.walk(tree)):
+                    text = None
         self._plain = (raw_cell, text)
         return text
 
