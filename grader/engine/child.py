@@ -30,6 +30,7 @@ class SandboxSetup:
 
     root_dir: str                  # host folder to mount the new root on (namespaces)
     workdir: str | None            # submission folder to copy in; None: empty
+    overlay: bool                  # see workdir read-only with a private upper layer
     work_dir_host: str             # rlimits mode: the host working folder
     tmp_dir_host: str              # rlimits mode: the host temp folder
     disk_mb: int
@@ -77,7 +78,7 @@ def run_child(t: Template, cmd_r: int, ev_w: int, pid_w: int) -> None:
         if namespaced:
             owner = (isolation.SANDBOX_UID, isolation.SANDBOX_GID) if t.mode == "namespaces" else None
             isolation.setup_root(t.spec, setup.root_dir, setup.workdir, disk_mb=setup.disk_mb,
-                                 owner=owner)
+                                 owner=owner, overlay=setup.overlay)
             isolation.sethostname("sandbox")
             home, tmp = isolation.SANDBOX_CWD, "/tmp"
         else:

@@ -8,6 +8,7 @@ Everything here runs in forked children of the zygote, before student code. Pyth
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import platform
 import resource
@@ -211,7 +212,8 @@ def _bind_readonly(src: str, dst: str) -> None:
 
 
 def setup_root(spec: RootSpec, new_root: str, workdir: str | None, *, disk_mb: int = 256,
-               tmp_size_mb: int = 256, owner: tuple[int, int] | None = None) -> None:
+               tmp_size_mb: int = 256, owner: tuple[int, int] | None = None,
+               overlay: bool = False) -> None:
     """In the new mount+pid namespace (as PID 1): build the root from the allow-list and
     pivot into it. SANDBOX_CWD is a tmpfs of `disk_mb` holding a copy of `workdir` (its
     pages count in the sandbox's memory cgroup; nothing of it lands on the host's disk)."""
@@ -253,16 +255,40 @@ def setup_root(spec: RootSpec, new_root: str, workdir: str | None, *, disk_mb: i
     os.makedirs(R + "/proc", exist_ok=True)
     mount("proc", R + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     os.makedirs(R + SANDBOX_CWD, exist_ok=True)
-    mount("tmpfs", R + SANDBOX_CWD, "tmpfs", MS_NOSUID | MS_NODEV, f"size={disk_mb}m,mode=755")
-    if owner:
-        os.lchown(R + SANDBOX_CWD, *owner)
-    if workdir is not None:
-        copy_tree(workdir, R + SANDBOX_CWD, owner)
+    if not (overlay and workdir is not None and _overlay(workdir, R, disk_mb, owner)):
+        mount("tmpfs", R + SANDBOX_CWD, "tmpfs", MS_NOSUID | MS_NODEV, f"size={disk_mb}m,mode=755")
+        if owner:
+            os.lchown(R + SANDBOX_CWD, *owner)
+        if workdir is not None:
+            copy_tree(workdir, R + SANDBOX_CWD, owner)
     mount(None, R, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "size=16m,mode=755")
     os.chdir(R)
     pivot_root(".", ".")
     umount2(".", MNT_DETACH)  # the old root, stacked under the new one, goes away
     os.chdir(SANDBOX_CWD)
+
+
+def _overlay(workdir: str, R: str, disk_mb: int, owner: tuple[int, int] | None) -> bool:
+    """SANDBOX_CWD as an overlay: `workdir` read-only below, the sandbox's writes in a
+    tmpfs of `disk_mb` above. False (and nothing mounted) where overlayfs refuses, e.g.
+    an old kernel in a user namespace, or a path overlayfs cannot name."""
+    if any(c in workdir for c in ",:\\") or not os.path.isdir(workdir):
+        return False
+    layer = R + "/.layer"
+    os.makedirs(layer, exist_ok=True)
+    mount("tmpfs", layer, "tmpfs", MS_NOSUID | MS_NODEV, f"size={disk_mb}m,mode=700")
+    upper, work = layer + "/upper", layer + "/work"
+    os.makedirs(upper)
+    os.makedirs(work)
+    if owner:
+        os.lchown(upper, *owner)
+    try:
+        mount("overlay", R + SANDBOX_CWD, "overlay", MS_NOSUID | MS_NODEV,
+              f"lowerdir={workdir},upperdir={upper},workdir={work}")
+    except OSError:
+        umount2(layer, MNT_DETACH)
+        return False
+    return True
 
 
 def copy_tree(src: str, dst: str, owner: tuple[int, int] | None = None) -> None:
@@ -283,7 +309,13 @@ def copy_tree(src: str, dst: str, owner: tuple[int, int] | None = None) -> None:
             if stat.S_ISLNK(mode):
                 os.symlink(os.readlink(path), out)
             elif stat.S_ISREG(mode):
-                shutil.copyfile(path, out)
+                try:
+                    shutil.copyfile(path, out)
+                except OSError as exc:   # larger than the working folder: left out
+                    if exc.errno != errno.ENOSPC:
+                        raise
+                    os.unlink(out)
+                    continue
                 os.chmod(out, 0o644)
             else:
                 continue

@@ -173,13 +173,17 @@ class JobSupervisor:
         root, work, tmp = (os.path.join(self.jobdir, f"{d}{n}") for d in ("root", "work", "tmp"))
         os.makedirs(root)
         namespaced = self.ctx.mode in ("namespaces", "userns")
+        overlay = self.job.workdir_mode == "overlay" and self.job.workdir is not None
         if not namespaced:   # no private tmpfs: a copy on the host, removed with the job
-            if self.job.workdir is not None:
+            if overlay:      # (no overlay without a mount namespace: the folder itself)
+                work = str(self.job.workdir)
+            elif self.job.workdir is not None:
                 shutil.copytree(self.job.workdir, work, symlinks=True)
             else:
                 os.makedirs(work)
             os.makedirs(tmp, mode=0o700)
         setup = SandboxSetup(root_dir=root, workdir=str(self.job.workdir) if self.job.workdir else None,
+                             overlay=overlay,
                              work_dir_host=work, tmp_dir_host=tmp, disk_mb=self.limits.disk_mb,
                              memory_mb=self.limits.memory_mb,
                              output_cap=self.limits.output_cap_bytes, cgroup_folders=[],

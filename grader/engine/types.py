@@ -69,6 +69,10 @@ class Job:
     calls: list[Call] = field(default_factory=list)
     workdir: Path | None = None  # files copied into the sandbox cwd; None = empty dir
     limits: Limits = field(default_factory=Limits)
+    # "copy": the sandbox works on a copy of workdir (autograde: small, untrusted folders);
+    # "overlay": it sees workdir read-only with its own writes on top, nothing copied
+    # (grader check, beside a virtualenv or a data set)
+    workdir_mode: Literal["copy", "overlay"] = "copy"
     # (key, source, functions too) of the source's cells whose library imports (and,
     # for instructor cells, function definitions) the driver runs trusted
     helpers: list[tuple[str, str, bool]] = field(default_factory=list)

@@ -154,7 +154,7 @@ class Encoder:
             if isinstance(obj, np.generic) and type(obj).__module__ == "numpy" \
                     and obj.dtype.kind in NUMERIC_KINDS:
                 return {"$": "n", "dt": obj.dtype.str, "v": _b64(obj.tobytes())}
-            if t is np.dtype and obj.kind in NUMERIC_KINDS:
+            if isinstance(obj, np.dtype) and obj.kind in NUMERIC_KINDS and not obj.names:
                 return {"$": "dt", "v": obj.str}
         if isinstance(obj, type):
             name = type_name(obj)

@@ -274,3 +274,18 @@ def test_a_test_can_remove_and_restore_a_students_name(engine: Engine) -> None:
     cheat = student.replace("sum(squares(n))", "sum(i * i for i in range(1, n + 1))")
     job.cells = [Cell("c0", cheat)]
     assert [c.status for c in engine.run(job).calls] == ["failed", "passed"]
+
+
+def test_numpy_dtypes_and_scalar_types_cross_as_the_drivers_own(engine: Engine) -> None:
+    passes(engine, '''
+import numpy as np
+def test_it():
+    labels = make()
+    assert np.issubdtype(labels.dtype, np.integer) and labels.dtype == np.int64
+    assert convert(np.float32).dtype == np.float32
+''', cells=(STUDENT + '''
+class Labels:
+    dtype = np.arange(3).dtype
+def make(): return Labels()
+def convert(dt): return np.zeros(2, dtype=dt)
+''',))
