@@ -318,9 +318,15 @@ def open_gradebook(url: str | Path, *, read_only: bool = False) -> Gradebook:
             engine.dispose()
             raise ConfigError(f"cannot read gradebook {parsed.render_as_string(hide_password=True)}: "
                               f"{exc.orig}") from None
-        if not set(Base.metadata.tables) <= tables:
+        ours = set(Base.metadata.tables)
+        if not ours & tables:
             engine.dispose()
             return open_gradebook("sqlite://")  # not (yet) a grader gradebook: nothing graded
+        if not ours <= tables:
+            engine.dispose()
+            raise ConfigError(f"gradebook {parsed.render_as_string(hide_password=True)} lacks "
+                              f"the table(s) {', '.join(sorted(ours - tables))}: it was made "
+                              "by another grader version; `grader autograde` adds them")
         return Gradebook(engine)
     try:
         Base.metadata.create_all(engine)

@@ -96,3 +96,14 @@ def test_report_writes_only_its_pages(course_root):
     added = {path for path in snapshot(course_root) if path not in before}
     assert added == {"reports", "reports/index.html"}       # no grader.db: nothing graded yet
     assert {k: v for k, v in snapshot(course_root).items() if k in before} == before
+
+
+def test_a_partial_gradebook_is_an_error_not_an_empty_class(course_root):
+    with closing(sqlite3.connect(course_root / "grader.db")) as db:
+        db.execute("create table students (id varchar(200) primary key)")
+        db.commit()
+    before = snapshot(course_root)
+    proc = grader(course_root, "status")
+    assert proc.returncode == 2
+    assert "lacks the table(s) item_results, items, modules, runs, submissions" in proc.stderr
+    assert snapshot(course_root) == before
