@@ -212,3 +212,12 @@ def test_lint_first_reads_the_course_sources_not_a_same_named_folder_here(course
                           capture_output=True, text=True, timeout=300, cwd=here)
     assert proc.returncode == 0, proc.stderr
     assert "release/02_activations/activations_dev.ipynb: unchanged" in proc.stdout
+
+
+def test_a_raw_cell_between_markers_is_caught_by_the_release_itself(course_root):
+    # (exact markers in a raw cell make nbgrader itself refuse; misspelled ones pass it)
+    append(course_root, ACTIVATIONS, '\n# %% [raw]\n# ### BEGIN SOLUTON\n# RAW-SECRET\n'
+                                      '# ### END SOLUTON\n')
+    with pytest.raises(SourceProblems) as info:
+        release(load_course(course_root), ["02_activations"])
+    assert "RAW-SECRET" in str(info.value)
