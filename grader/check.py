@@ -29,7 +29,7 @@ from grader.harness.merge import Notice, merge
 from grader.harness.plan import graded_calls, limits_of
 from grader.harness.score import call_message, cell_labels, run_notices, unit_test_records
 from grader.module import Module, build_module
-from grader.notebook import GUARD_ENV
+from grader.self_check_guard import GUARD_ENV
 from grader.sources import SourceCell, SourceNotebook
 
 

@@ -24,16 +24,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-GUARD_ENV = "GRADER_SELF_CHECK"
+from grader.self_check_guard import GUARD_ENV, inside_self_check
+
 SKIPPED = ("skipped: this notebook is being self-checked right now, and a check inside "
            "the check would run it again")
 ASK_FOR_PATH = ("grader.check() could not tell which notebook this kernel runs (no "
                 "JPY_SESSION_NAME / __session__). Pass its path, e.g. "
                 "grader.check(\"training_dev.ipynb\") or %grader check training_dev.ipynb")
-
-
-def inside_self_check() -> bool:
-    return os.environ.get(GUARD_ENV) == "1"
 
 
 class SelfCheck:

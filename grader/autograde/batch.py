@@ -25,8 +25,8 @@ from grader.course import Course
 from grader.gradebook.cohort import on_roster, roster_ids
 from grader.harness.grade import (TIMESTAMP, Graded, base_result, grade_submission,
                                   zero_items)
-from grader.harness.reference import Reference, reference_for
-from grader.harness.session import GradingContext, engine_for, open_context
+from grader.harness.reference import Reference
+from grader.harness.session import GradingContext, engine_for, open_context, reference_for
 from grader.late import assess_late, read_submission_time
 from grader.module import Module, load_module
 

@@ -21,7 +21,7 @@ def release(ctx: click.Context, modules: tuple[str, ...], check: bool) -> None:
     or a line of a marked region before it is written; the notebook records the course, module and the shape (not the
     values) of each assessment's reference answer. MODULES default to all.
     """
-    from grader.harness.reference import answer_shapes_for
+    from grader.harness.session import answer_shapes_for
     from grader.release import release as run_release
 
     from grader.lint.command import refuse_on_errors

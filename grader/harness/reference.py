@@ -4,6 +4,9 @@ Run twice; an assessment key whose value differs between the runs is volatile (i
 reported and not scored). Cached under build/reference/ keyed by the hash of the
 source, the framework stage it runs against and the harness version. The cache lives
 outside every sandbox's view: student code never sees a reference value.
+
+This module only computes, loads and saves; building the stage and starting the
+engine that runs the source is grader.harness.session's job (reference_for).
 """
 from __future__ import annotations
 
@@ -15,10 +18,9 @@ from typing import Any
 
 from grader.course import Course
 from grader.engine import Cell, Engine, Job, RunResult
-from grader.export import build
 from grader.harness.compare import shape_of
 from grader.harness.plan import graded_calls, limits_of
-from grader.module import Module, load_module
+from grader.module import Module
 
 HARNESS_VERSION = "2"   # bump when reference results change meaning
 
@@ -37,9 +39,10 @@ class Reference:
         return {item: shape_of(value) for item, value in self.answers.items()}
 
 
-def digest_for(course: Course, module: Module) -> str:
-    stage = build(course, before=module.id)
-    h = hashlib.sha256(f"{HARNESS_VERSION}:{module.source.sha256}:{stage.digest}:"
+def digest_for(module: Module, stage_digest: str) -> str:
+    """The cache key: the source, the framework stage it runs against (its digest),
+    the module's course.toml settings and the harness version."""
+    h = hashlib.sha256(f"{HARNESS_VERSION}:{module.source.sha256}:{stage_digest}:"
                        f"{','.join(module.skip_unit_tests)}".encode())
     return h.hexdigest()
 
@@ -75,7 +78,8 @@ def _summarise(run: RunResult) -> tuple[dict[str, Any], dict[str, dict], dict[st
     return answers, calls, {c.key: c.status for c in run.cells}
 
 
-def compute(course: Course, module: Module, engine: Engine) -> Reference:
+def compute(course: Course, module: Module, engine: Engine, *, digest: str) -> Reference:
+    """Run the source twice on `engine` (started on the module's stage build)."""
     job = source_job(course, module)
     first = engine.run(job)
     second = engine.run(job)
@@ -88,12 +92,13 @@ def compute(course: Course, module: Module, engine: Engine) -> Reference:
         keys = volatile_keys(value, again.get(item))
         if keys:
             volatile[item] = keys
-    return Reference(module=module.id, digest=digest_for(course, module), answers=answers,
+    return Reference(module=module.id, digest=digest, answers=answers,
                      volatile=volatile, calls=calls, cells=cells,
                      duration_s=first.duration_s)
 
 
-def load_cached(course: Course, module: Module) -> Reference | None:
+def load_cached(course: Course, module: Module, digest: str) -> Reference | None:
+    """The cached reference if it was computed for `digest`, else None."""
     path = cache_path(course, module)
     if not path.is_file():
         return None
@@ -102,7 +107,7 @@ def load_cached(course: Course, module: Module) -> Reference | None:
         ref = Reference(**data)
     except (ValueError, TypeError):
         return None
-    return ref if ref.digest == digest_for(course, module) else None
+    return ref if ref.digest == digest else None
 
 
 def save(course: Course, ref: Reference) -> None:
@@ -111,28 +116,3 @@ def save(course: Course, ref: Reference) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(asdict(ref), indent=1), encoding="utf-8")
     tmp.replace(path)
-
-
-def reference_for(course: Course, module: Module, engine_factory) -> Reference:
-    """The cached reference, computed (with an engine from `engine_factory()`) if stale."""
-    cached = load_cached(course, module)
-    if cached is not None:
-        return cached
-    with engine_factory() as engine:
-        ref = compute(course, module, engine)
-    save(course, ref)
-    return ref
-
-
-def answer_shapes_for(course: Course, module: Module) -> dict[str, dict]:
-    """Assessment answer shapes for the release; runs the reference if needed."""
-    if not any(i.kind == "assessment" for i in module.items):
-        return {}
-    from grader.harness.session import engine_for
-    return reference_for(course, module, lambda: engine_for(course, module.id)).shapes()
-
-
-def reference(course: Course, module_id: str) -> Reference:
-    module = load_module(course.root, module_id)
-    from grader.harness.session import engine_for
-    return reference_for(course, module, lambda: engine_for(course, module_id))

@@ -3,11 +3,13 @@
 A GradingContext holds the module model, its release (to tell edited locked cells
 from released ones), the reference results, the limits and a warm Engine whose
 framework is the module's stage build (the modules before it, never its own
-solution).
+solution). The reference cache (grader.harness.reference) is filled from here: this
+module builds the stage and starts the engine that runs the source.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Callable, ContextManager
 
 from nbformat import NotebookNode
 
@@ -15,7 +17,7 @@ from grader.course import Course
 from grader.engine import Engine, Limits
 from grader.export import build
 from grader.harness.plan import limits_of
-from grader.harness.reference import Reference, reference_for
+from grader.harness.reference import Reference, compute, digest_for, load_cached, save
 from grader.module import Module, load_module
 from grader.release import build_release
 
@@ -25,6 +27,31 @@ def engine_for(course: Course, module_id: str, *, isolation: str = "auto") -> En
     return Engine(framework_path=stage.path,
                   preload=["numpy", *stage.preload(course.framework)],
                   isolation=isolation, hide=[course.root])
+
+
+def reference_digest(course: Course, module: Module) -> str:
+    """The reference cache key, against the module's stage (built if stale)."""
+    return digest_for(module, build(course, before=module.id).digest)
+
+
+def reference_for(course: Course, module: Module,
+                  engine_factory: Callable[[], ContextManager[Engine]]) -> Reference:
+    """The cached reference, computed (with an engine from `engine_factory()`) if stale."""
+    digest = reference_digest(course, module)
+    cached = load_cached(course, module, digest)
+    if cached is not None:
+        return cached
+    with engine_factory() as engine:
+        ref = compute(course, module, engine, digest=digest)
+    save(course, ref)
+    return ref
+
+
+def answer_shapes_for(course: Course, module: Module) -> dict[str, Any]:
+    """Assessment answer shapes for the release; runs the reference if needed."""
+    if not any(i.kind == "assessment" for i in module.items):
+        return {}
+    return reference_for(course, module, lambda: engine_for(course, module.id)).shapes()
 
 
 @dataclass

@@ -27,6 +27,9 @@ CELLS = [
     "print('a')\nimport sys\nprint('b', file=sys.stderr)\n7",  # streams then a result
     "def g():\n    pass\nsyntax error here",                    # a syntax error
     "   indented = 1\n   indented",                             # IPython removes the indent
+    "ran_first = 1\nprint('before')\nreturn 5",                 # fails only when compiled
+    "print(ran_first)\nfor i in range(2):\n    print(i)\n1/0\nprint('never')",
+    "from __future__ import annotations\ndef h(x: Undefined) -> None:\n    pass\nh.__annotations__",
 ]
 
 

@@ -249,7 +249,7 @@ class TinyCourse:
 
     def release(self, *modules: str) -> None:
         """What `grader release MODULES` does: write release/ with the answer shapes."""
-        from grader.harness.reference import answer_shapes_for
+        from grader.harness.session import answer_shapes_for
         from grader.release import release
         course = load_course(self.root)
         release(course, list(modules) or None,

@@ -122,7 +122,7 @@ def test_stale_release(course: TinyCourse):
     assert run.failed() == {(TINY, "freshness")}
     assert only_problem(run) == (f"release/{TINY}/tiny_dev.ipynb:{changed_line}: {TINY}: "
                                  f"release is stale: run `grader release {TINY}` and commit it")
-    from grader.harness.reference import answer_shapes_for
+    from grader.harness.session import answer_shapes_for
     from grader.release import release
     tiny = load_course(course.root)
     (checked,) = release(tiny, [TINY], check=True,

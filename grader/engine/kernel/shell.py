@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import ast
 import os
+import sys
 from typing import Any
 
 from IPython.core.compilerop import CachingCompiler
 from IPython.core.displayhook import DisplayHook
 from IPython.core.displaypub import DisplayPublisher
-from IPython.core.interactiveshell import InteractiveShell
+from IPython.core.interactiveshell import InteractiveShell, softspace
 from traitlets.config import Config
 
 
@@ -21,6 +22,13 @@ class NamedCompiler(CachingCompiler):
     """Compiles the current cell under a stable name such as "<cell:KEY>"."""
 
     code_name: str | None = None
+    parsed: tuple[str, Any] = ("", None)   # the fast path's tree of the current cell
+
+    def ast_parse(self, source: str, filename: str = "<unknown>", symbol: str = "exec") -> Any:
+        text, tree = self.parsed
+        if tree is not None and text == source and symbol == "exec":
+            return tree   # parsed once already, by SandboxShell._plain_python
+        return super().ast_parse(source, filename, symbol)
 
     def get_code_name(self, raw_code: str, transformed_code: str, number: int) -> str:
         if self.code_name is not None:
@@ -89,15 +97,51 @@ class SandboxShell(InteractiveShell):
             text = None
         else:
             try:
-                tree = ast.parse(text)
+                tree = self.compile.ast_parse(text)
             except (SyntaxError, ValueError):
                 text = None
             else:   # ast.parse accepts a top-level await; IPython must decide those
-                if any(isinstance(node, (ast.Await, ast.AsyncFor, ast.AsyncWith))
-                       for node in ast.walk(tree)):
+                if ("await" in text or "async" in text) and any(
+                        isinstance(node, (ast.Await, ast.AsyncFor, ast.AsyncWith))
+                        for node in ast.walk(tree)):
                     text = None
+                else:
+                    self.compile.parsed = (text, tree)
         self._plain = (raw_cell, text)
         return text
+
+    async def run_ast_nodes(self, nodelist: list[Any], cell_name: str,
+                            interactivity: str = "last_expr", compiler: Any = compile,
+                            result: Any = None) -> Any:
+        """Plain cells: the statements before the last expression compiled as one module
+        (IPython compiles and runs each statement on its own). A cell that only fails
+        when compiled (`return` outside a function ...) keeps IPython's path, which runs
+        the statements before the failing one first."""
+        plain = self.fast_path and interactivity == "last_expr" and nodelist and \
+            self.compile.parsed[1] is not None and self.compile.parsed[1].body is nodelist
+        if not plain:
+            return await super().run_ast_nodes(nodelist, cell_name, interactivity, compiler,
+                                               result)
+        last_expr = isinstance(nodelist[-1], ast.Expr)
+        body, single = (nodelist[:-1], nodelist[-1:]) if last_expr else (nodelist, [])
+        try:
+            codes = [compiler(ast.Module(body, []), cell_name, "exec")] if body else []
+            codes += [compiler(ast.Interactive([node]), cell_name, "single") for node in single]
+        except SyntaxError:
+            return await super().run_ast_nodes(nodelist, cell_name, interactivity, compiler,
+                                               result)
+        try:
+            for code in codes:
+                if await self.run_code(code, result, async_=False):
+                    return True
+            if softspace(sys.stdout, 0):
+                print()
+        except BaseException:
+            if result:
+                result.error_before_exec = sys.exc_info()[1]
+            self.showtraceback()
+            return True
+        return False
 
     def transform_cell(self, raw_cell: str) -> str:
         plain = self._plain_python(raw_cell)
