@@ -142,7 +142,7 @@ def check_points(src: Source) -> Iterator[Problem]:
 
 def _marker(cell: Cell, line: str) -> Marker | None:
     """The nbgrader marker on `line`, exact or a near miss (see grader.markers)."""
-    return find_marker(line, markdown=cell.kind == "markdown", commented=not cell.in_notebook)
+    return find_marker(line, markdown=cell.kind != "code", commented=not cell.in_notebook)
 
 
 def _check_regions(src: Source, code: str, name: str, allowed: Callable[[Cell], bool],
@@ -310,10 +310,9 @@ def check_cell_roles(src: Source) -> Iterator[Problem]:
 # --- L012 ----------------------------------------------------------------------------
 
 def check_near_miss_markers(src: Source) -> Iterator[Problem]:
-    """L012: a line close to an nbgrader marker but not it (nbgrader would not strip the region)."""
+    """L012: a line close to an nbgrader marker but not it (nbgrader would not strip the
+    region). Raw cells too: they are published as they are."""
     for cell in src.cells:
-        if cell.kind == "raw":
-            continue
         for offset, line in enumerate(cell.lines):
             marker = _marker(cell, line)
             if marker is not None and not marker.exact:

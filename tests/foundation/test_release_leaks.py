@@ -218,6 +218,9 @@ def test_a_raw_cell_between_markers_is_caught_by_the_release_itself(course_root)
     # (exact markers in a raw cell make nbgrader itself refuse; misspelled ones pass it)
     append(course_root, ACTIVATIONS, '\n# %% [raw]\n# ### BEGIN SOLUTON\n# RAW-SECRET\n'
                                       '# ### END SOLUTON\n')
+    begin = line_of(course_root, ACTIVATIONS, "### BEGIN SOLUTON")
+    assert_refused(grader(course_root, "release", "02_activations"),
+                   [(ACTIVATIONS, begin, "L012"), (ACTIVATIONS, begin + 2, "L012")])
     with pytest.raises(SourceProblems) as info:
         release(load_course(course_root), ["02_activations"])
     assert "RAW-SECRET" in str(info.value)
