@@ -23,6 +23,7 @@ from nbgrader.preprocessors import (ClearHiddenTests, ClearMarkScheme, ClearOutp
 
 from grader.course import Course
 from grader.errors import SourceError, SourceProblems
+from grader.files import write_atomic
 from grader.markers import find_marker
 from grader.module import Module, load_module
 
@@ -178,10 +179,7 @@ def release(course: Course, module_ids: list[str] | None = None, *, check: bool 
                 (old or "").splitlines(True), text.splitlines(True),
                 fromfile=f"{path} (committed)", tofile=f"{path} (would be written)", n=1))
         if changed and not check:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".ipynb.tmp")
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(path)
+            write_atomic(path, text)
         results.append(ReleaseResult(module=module_id, path=path, changed=changed, diff=diff,
                                      line=line))
     return results

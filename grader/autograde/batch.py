@@ -22,6 +22,7 @@ import nbformat
 
 from grader.autograde.discover import Submission, discover, folder_digest, is_up_to_date
 from grader.course import Course
+from grader.files import write_atomic
 from grader.gradebook.cohort import on_roster, roster_ids
 from grader.harness.grade import (TIMESTAMP, Graded, base_result, grade_submission,
                                   zero_items)
@@ -99,13 +100,6 @@ def late_checker(course: Course, module_id: str) -> Callable[[Path], tuple]:
         return (submitted_at, verdict.days_late, verdict.penalty_fraction,
                 notice if due is not None else None)
     return check
-
-
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 class Outputs:

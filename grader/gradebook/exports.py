@@ -13,14 +13,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
 from grader.course import Course
 from grader.errors import ConfigError
+from grader.files import write_atomic
 from grader.formatting import format_number as format_score  # 36.666 -> '36.67', 40.0 -> '40'
 from grader.gradebook.cohort import is_withdrawn, on_roster, roster_ids
 from grader.gradebook.store import Gradebook, open_gradebook
@@ -75,18 +74,6 @@ def render_json(course: Course, gradebook: Gradebook) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def export_grades(course: Course, *, fmt: Literal["csv", "json"] | str, output: Path | None = None,
                   db_url: str | None = None) -> None:
     """Write the grades as CSV or JSON to `output`, or to standard output when None."""
@@ -98,4 +85,4 @@ def export_grades(course: Course, *, fmt: Literal["csv", "json"] | str, output: 
         sys.stdout.write(text)
         sys.stdout.flush()
     else:
-        _write_atomically(Path(output), text)
+        write_atomic(Path(output), text)

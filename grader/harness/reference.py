@@ -18,6 +18,7 @@ from typing import Any
 
 from grader.course import Course
 from grader.engine import Cell, Engine, Job, RunResult
+from grader.files import write_atomic
 from grader.harness.compare import shape_of
 from grader.harness.plan import graded_calls, limits_of
 from grader.module import Module
@@ -111,8 +112,5 @@ def load_cached(course: Course, module: Module, digest: str) -> Reference | None
 
 
 def save(course: Course, ref: Reference) -> None:
-    path = course.build_dir / "reference" / f"{ref.module}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(asdict(ref), indent=1), encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(course.build_dir / "reference" / f"{ref.module}.json",
+                 json.dumps(asdict(ref), indent=1))

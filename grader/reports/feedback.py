@@ -6,8 +6,6 @@ the item's line in the instructor's source (students never see that file).
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +13,7 @@ from jinja2 import Environment
 
 from grader.course import Course, ModuleConfig
 from grader.errors import ConfigError
+from grader.files import write_atomic
 from grader.harness.messages import name_cell_frames
 from grader.reports.env import template_env
 
@@ -178,18 +177,9 @@ def render_feedback(course: Course, result: dict[str, Any], *, env: Environment 
 
 
 def write_html(path: Path, html: str) -> Path:
-    """Write atomically, so a browser (or a dashboard link) never sees half a page."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(html)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Write atomically, so a browser (or a dashboard link) never sees half a page;
+    readable by all (a web server may serve it)."""
+    return write_atomic(path, html, mode=0o644)
 
 
 def write_feedback(course: Course, result: dict[str, Any], *, env: Environment | None = None,
