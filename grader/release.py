@@ -18,8 +18,6 @@ from typing import Any
 
 import nbformat
 from nbformat import NotebookNode
-from nbgrader.preprocessors import (ClearHiddenTests, ClearMarkScheme, ClearOutput,
-                                    ClearSolutions, ComputeChecksums, LockCells)
 
 from grader.course import Course
 from grader.errors import SourceError, SourceProblems
@@ -27,8 +25,16 @@ from grader.files import write_atomic
 from grader.markers import find_marker
 from grader.module import Module, load_module
 
-STAGES = (ClearSolutions, ClearHiddenTests, ClearMarkScheme, LockCells, ClearOutput,
-          ComputeChecksums)
+
+
+def stages() -> tuple[type, ...]:
+    """nbgrader's preprocessors, in generate_assignment's order. Imported when a release
+    is built: importing nbgrader costs about a second, which `grader check` never needs."""
+    from nbgrader.preprocessors import (ClearHiddenTests, ClearMarkScheme, ClearOutput,
+                                        ClearSolutions, ComputeChecksums, LockCells)
+    return (ClearSolutions, ClearHiddenTests, ClearMarkScheme, LockCells, ClearOutput,
+            ComputeChecksums)
+
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 CELL_ID = re.compile(r"^[a-zA-Z0-9-_]{1,64}$")
 
@@ -53,7 +59,7 @@ def build_release(course: Course, module: Module,
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
     nb.metadata["language_info"] = {"name": "python"}
     resources: dict[str, Any] = {}
-    for stage in STAGES:
+    for stage in stages():
         try:
             nb, resources = stage().preprocess(nb, resources)
         except Exception as exc:  # nbgrader raises bare RuntimeErrors on bad markers
