@@ -98,7 +98,7 @@ def _kernel(t: Template, setup: SandboxSetup, cmd_r: int, ev_w: int, home: str, 
     os.dup2(cmd_r, CMD_FD, inheritable=False)
     os.dup2(ev_w, EVENT_FD, inheritable=False)
     os.closerange(3, CMD_FD)
-    os.closerange(EVENT_FD + 1, 65536)
+    os.closerange(EVENT_FD + 1, max(65536, os.sysconf("SC_OPEN_MAX")))
     isolation.drop_privileges(t.mode)
     isolation.apply_rlimits(setup.memory_mb, t.mode, pids_cgroup=setup.pids_cgroup)
     os.environ.clear()

@@ -389,6 +389,19 @@ class JobSupervisor:
                           output=outcome.output, duration_s=time.monotonic() - t0)
 
 
+def _cap_own_memory(extra_bytes: int) -> None:
+    """What a student's values can make trusted code allocate is bounded: the supervisor
+    may grow by `extra_bytes` past its size at the start (a MemoryError fails the item)."""
+    import resource
+    try:
+        with open("/proc/self/statm") as f:
+            size = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        resource.setrlimit(resource.RLIMIT_AS, (size + extra_bytes, size + extra_bytes))
+    except (OSError, ValueError):
+        pass
+
+
 def serve_job(ctx: SupervisorContext, job: Job) -> RunResult:
     isolation.set_not_dumpable()
+    _cap_own_memory(max(2 << 30, 2 * (job.limits.memory_mb << 20)))
     return JobSupervisor(ctx, job).run()

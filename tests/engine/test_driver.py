@@ -289,3 +289,21 @@ class Labels:
 def make(): return Labels()
 def convert(dt): return np.zeros(2, dtype=dt)
 ''',))
+
+
+def test_values_the_test_computes_never_reach_the_students_namespace(engine: Engine) -> None:
+    """A student who defines `expected` hoping the test's own `expected = ...` lands in
+    their namespace (as it would in a kernel) reads their own value, not the test's."""
+    student = ("expected = None\n"
+               "def total(xs):\n    return expected\n")
+    res = driver_job(engine, "expected = sum([1, 2, 3])\nassert total([1, 2, 3]) == expected\n",
+                     cells=(student,), functions=[])
+    assert res.calls[0].status == "failed"
+
+
+def test_a_value_that_makes_the_test_allocate_without_bound_fails_the_item(engine: Engine) -> None:
+    """The student's len() makes trusted code build a huge list: the supervisor's own
+    memory cap turns that into a MemoryError (the item fails), the job goes on."""
+    res = driver_job(engine, "def test_it():\n    xs = [0] * len(Box(1)) * 10**9\n",
+                     cells=(STUDENT,))
+    assert res.calls[0].status == "error" and res.calls[0].error.ename == "MemoryError"

@@ -27,8 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.engine.driver.proxy import Connection, RemoteInfo
-from grader.engine.wire import Unsendable
+from grader.engine.driver.proxy import Connection, Proxy, RemoteInfo
 from grader.engine.types import ErrorInfo
 
 
@@ -79,10 +78,12 @@ class TrustedNamespace(dict):
 
     In a kernel a test cell's top level shares the student's namespace, and tests use
     that (nbgrader's `orig = squares; del squares; ... finally: squares = orig` checks
-    that one function uses another). So once `mirror` is on, a top-level assignment or
-    `del` of a name the student's namespace has is done there too. The test keeps
-    reading its own copy: what the student's process does with the name never changes
-    what the test sees.
+    that one function uses another). So once `mirror` is on, a top-level `del` of a
+    name the student's namespace has is done there too, and so is an assignment of one
+    of the student's own objects (a proxy) to such a name. Values the test computed are
+    never written there (a hidden test's expected value must not reach the student's
+    code), and the test keeps reading its own copy: what the student's process does
+    with the name never changes what the test sees.
     """
 
     def __init__(self, conn: Connection, trusted_builtins: dict[str, Any]) -> None:
@@ -110,11 +111,8 @@ class TrustedNamespace(dict):
 
     def __setitem__(self, name: str, value: Any) -> None:
         dict.__setitem__(self, name, value)
-        if self.mirror and self._owned(name):
-            try:
-                self._conn.op("setglobal", name, value)
-            except Unsendable:
-                pass   # a trusted object stays trusted; the student's name keeps its value
+        if self.mirror and type(value) is Proxy and self._owned(name):
+            self._conn.op("setglobal", name, value)
 
     def __delitem__(self, name: str) -> None:
         owned = self.mirror and self._owned(name)
