@@ -13,6 +13,7 @@ from typing import Literal
 
 from IPython.core.inputtransformer2 import TransformerManager
 
+from grader.nbgrader_metadata import is_grade, is_solution
 from grader.sources import SourceCell, SourceNotebook, find_module_source, read_source
 
 ItemKind = Literal["test", "assessment", "manual"]
@@ -103,13 +104,13 @@ class Module:
 
 def classify(cell: SourceCell) -> ItemKind | None:
     meta = cell.nbgrader
-    if not meta.get("grade"):
+    if not is_grade(meta):
         return None
     if cell.cell.cell_type == "markdown":
-        return "manual" if meta.get("solution") else None
+        return "manual" if is_solution(meta) else None
     if cell.cell.cell_type != "code":
         return None
-    return "assessment" if meta.get("solution") else "test"
+    return "assessment" if is_solution(meta) else "test"
 
 
 def build_module(source: SourceNotebook, module_id: str | None = None,

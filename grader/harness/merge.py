@@ -16,6 +16,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from grader.module import Module
+from grader.nbgrader_metadata import is_protected
 from grader.sources import SourceCell
 
 
@@ -54,13 +55,6 @@ class Merged:
         return nb
 
 
-def is_protected(cell: SourceCell) -> bool:
-    """Cells whose text always comes from the source: locked cells and test cells."""
-    meta = cell.nbgrader
-    return bool(meta.get("locked")) or bool(meta.get("grade") and not meta.get("solution")
-                                            and cell.cell.cell_type == "code")
-
-
 def _normalise(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.strip().splitlines())
 
@@ -96,7 +90,7 @@ def merge(module: Module, submission: NotebookNode, released: NotebookNode) -> M
             continue
         merged.present.add(origin.key)
         metadata = {"nbgrader": origin.nbgrader}
-        if is_protected(origin):
+        if is_protected(origin.nbgrader, origin.cell.cell_type):
             expected = released_text.get(origin.grade_id, origin.source)
             if _normalise(source) != _normalise(expected):
                 merged.notices.append(Notice(
@@ -114,7 +108,7 @@ def _reinsert_deleted(module: Module, merged: Merged, released_text: dict) -> No
     for source_cell in module.source.cells:
         if not source_cell.grade_id or source_cell.key in merged.present:
             continue
-        if not is_protected(source_cell):
+        if not is_protected(source_cell.nbgrader, source_cell.cell.cell_type):
             continue
         position = 0
         for earlier in reversed(module.source.cells[:source_cell.index]):

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from grader.nbgrader_metadata import is_solution, is_test, strict_flags
+
 
 CellKind = Literal["code", "markdown", "raw"]
 
@@ -59,12 +61,12 @@ class Cell:
 
     @property
     def is_solution(self) -> bool:
-        return self.flag("solution")
+        return is_solution(strict_flags(self.meta))
 
     @property
     def is_test(self) -> bool:
         """A graded test cell: code, `grade: true, solution: false`."""
-        return self.kind == "code" and self.flag("grade") and not self.flag("solution")
+        return is_test(strict_flags(self.meta), self.kind)
 
     def line_of(self, offset: int | None) -> int:
         """File line of body line `offset` (0-based); None means the header."""
