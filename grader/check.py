@@ -29,7 +29,6 @@ from grader.harness.merge import Notice, merge
 from grader.harness.plan import graded_calls, limits_of
 from grader.harness.score import call_message, cell_labels, run_notices, unit_test_records
 from grader.module import Module, build_module
-from grader.nbgrader_metadata import is_protected, is_solution, nbgrader_metadata
 from grader.self_check_guard import GUARD_ENV
 from grader.sources import SourceCell, SourceNotebook
 
@@ -50,15 +49,20 @@ def module_from_notebook(path: Path, nb: nbformat.NotebookNode) -> Module:
              for i, c in enumerate(nb.cells)]
     meta = nb.metadata.get("grader", {})
     module_id = meta.get("module") or path.parent.name
+    # the release records an answer shape for each declared assessment (release.py)
+    shapes = meta.get("assessments") or {}
     return build_module(SourceNotebook(path=path, notebook=nb, cells=cells, text=""), module_id,
-                        tuple(meta.get("skip_unit_tests", ())))
+                        tuple(meta.get("skip_unit_tests", ())),
+                        is_assessment=lambda item_id: item_id in shapes)
 
 
 def tampered_cells(nb: nbformat.NotebookNode) -> list[Notice]:
     notices = []
     for cell in nb.cells:
-        meta = nbgrader_metadata(cell)
-        if not is_protected(meta, cell.cell_type) or "checksum" not in meta or is_solution(meta):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if not meta.get("locked") and not (meta.get("grade") and not meta.get("solution")):
+            continue
+        if "checksum" not in meta or meta.get("solution"):
             continue
         try:
             ok = compute_checksum(cell) == meta["checksum"]

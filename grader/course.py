@@ -52,6 +52,9 @@ class ModuleConfig:
     title: str
     due: datetime | None
     skip_unit_tests: tuple[str, ...] = ()   # test* functions the harness must not call
+    # graded solution code cells scored as computational assessments: "all" or grade_ids
+    # (any other graded solution code cell is a manual answer, as in nbgrader)
+    assessments: str | tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,7 @@ class Course:
     tolerance: Tolerance = field(default_factory=Tolerance)
     late: LatePolicy = field(default_factory=LatePolicy)
     item_overrides: dict[str, dict[str, Tolerance]] = field(default_factory=dict)
+    item_assessments: dict[str, dict[str, bool]] = field(default_factory=dict)
     database_url: str | None = None
 
     # -- paths -----------------------------------------------------------------
@@ -121,6 +125,18 @@ class Course:
     def modules_before(self, module_id: str) -> list[ModuleConfig]:
         index = [m.id for m in self.modules].index(self.module(module_id).id)
         return self.modules[:index]
+
+    def is_assessment(self, module_id: str, item_id: str) -> bool:
+        """Whether a graded solution code cell is a computational assessment: declared
+        per item (`[items.MODULE.ID] assessment = true|false`, which wins) or per module
+        (`[[modules]] assessments = "all"` or a list of grade_ids)."""
+        declared = self.item_assessments.get(module_id, {}).get(item_id)
+        if declared is not None:
+            return declared
+        config = next((m for m in self.modules if m.id == module_id), None)
+        if config is None:
+            return False
+        return config.assessments == "all" or item_id in config.assessments
 
     def tolerance_for(self, module_id: str, item_id: str) -> Tolerance:
         return self.item_overrides.get(module_id, {}).get(item_id, self.tolerance)
@@ -208,7 +224,7 @@ def load_course(root: Path | str = ".") -> Course:
     for n, raw in enumerate(raw_modules, start=1):
         if not isinstance(raw, dict) or not raw.get("id"):
             raise ConfigError(f"[[modules]] #{n} has no `id`", path=path)
-        unknown = set(raw) - {"id", "title", "due", "skip_unit_tests"}
+        unknown = set(raw) - {"id", "title", "due", "skip_unit_tests", "assessments"}
         if unknown:
             raise ConfigError(f"[[modules]] {raw['id']}: unknown key(s) {', '.join(sorted(unknown))}",
                               path=path)
@@ -218,17 +234,32 @@ def load_course(root: Path | str = ".") -> Course:
         if not isinstance(skip, list) or not all(isinstance(n, str) for n in skip):
             raise ConfigError(f"[[modules]] {raw['id']}: skip_unit_tests must be a list of "
                               "function names", path=path)
+        assessments = raw.get("assessments", [])
+        if not (assessments == "all" or isinstance(assessments, list)
+                and all(isinstance(n, str) for n in assessments)):
+            raise ConfigError(f"[[modules]] {raw['id']}: assessments must be \"all\" or a list "
+                              "of grade_ids", path=path)
         modules.append(ModuleConfig(id=str(raw["id"]), title=str(raw.get("title", raw["id"])),
                                     due=_parse_due(raw.get("due"), key=f"{raw['id']}.due",
                                                    path=path, tz=tz),
-                                    skip_unit_tests=tuple(skip)))
+                                    skip_unit_tests=tuple(skip),
+                                    assessments=("all" if assessments == "all"
+                                                 else tuple(assessments))))
 
     overrides: dict[str, dict[str, Tolerance]] = {}
+    declared: dict[str, dict[str, bool]] = {}
     tolerance = _section(data, "assessment", Tolerance, path)
     for module_id, items in (data.get("items") or {}).items():
         if module_id not in {m.id for m in modules}:
             raise ConfigError(f"[items.{module_id}] names a module not in [[modules]]", path=path)
         for item_id, raw in items.items():
+            raw = dict(raw)
+            if "assessment" in raw:
+                flag = raw.pop("assessment")
+                if not isinstance(flag, bool):
+                    raise ConfigError(f"[items.{module_id}.{item_id}] assessment must be true or "
+                                      f"false, got {flag!r}", path=path)
+                declared.setdefault(module_id, {})[item_id] = flag
             merged = {**tolerance.__dict__, **raw}
             overrides.setdefault(module_id, {})[item_id] = _section(
                 {"item": merged}, "item", Tolerance, path)
@@ -245,12 +276,14 @@ def load_course(root: Path | str = ".") -> Course:
         tolerance=tolerance,
         late=_section(data, "late", LatePolicy, path),
         item_overrides=overrides,
+        item_assessments=declared,
         database_url=database.get("url") if isinstance(database, dict) else None,
     )
 
 
 def load_roster(path: Path) -> list[Student]:
-    """Read roster.csv (columns id, name, email). A missing roster is an empty class."""
+    """Read roster.csv: grader's columns (id, name, email) or nbgrader's (id, first_name,
+    last_name, email). A missing roster is an empty class."""
     if not path.is_file():
         return []
     with path.open(newline="", encoding="utf-8") as handle:
@@ -268,7 +301,10 @@ def load_roster(path: Path) -> list[Student]:
                 raise ConfigError(f"student {student_id!r} listed twice (first on line {seen[student_id]})",
                                   path=path, line=line)
             seen[student_id] = line
-            students.append(Student(id=student_id, name=(row.get("name") or "").strip(),
+            name = (row.get("name") or "").strip() or " ".join(
+                part for part in ((row.get("first_name") or "").strip(),
+                                  (row.get("last_name") or "").strip()) if part)
+            students.append(Student(id=student_id, name=name,
                                     email=(row.get("email") or "").strip()))
     return students
 

@@ -9,12 +9,13 @@ import ast
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Callable, Literal
 
 from IPython.core.inputtransformer2 import TransformerManager
 
-from grader.nbgrader_metadata import is_grade, is_solution
-from grader.sources import SourceCell, SourceNotebook, find_module_source, read_source
+from grader.nbgrader_metadata import is_grade, is_solution, is_task
+from grader.sources import (SourceCell, SourceNotebook, find_module_source, find_module_sources,
+                            read_source)
 
 ItemKind = Literal["test", "assessment", "manual"]
 DEFAULT_EXP = re.compile(r"^#\|\s*default_exp\s+(\S+)\s*$", re.M)
@@ -49,6 +50,7 @@ class GradedItem:
     points: float
     cell: SourceCell
     functions: list[str]       # test: every top-level test*; assessment: the first function
+    task: bool = False         # manual: a task cell (the answer is elsewhere in the notebook)
 
     @property
     def line(self) -> int:
@@ -70,6 +72,13 @@ class Module:
     export_target: str | None = None         # e.g. "core.training"
     export_cells: list[SourceCell] = field(default_factory=list)
     skip_unit_tests: tuple[str, ...] = ()    # course.toml: unit tests never called
+    notebooks_in_module: int = 1             # how many notebooks the assignment has
+
+    @property
+    def cache_key(self) -> str:
+        """Names this notebook's files under build/ (reference cache): the module id
+        alone for a one-notebook module, else MODULE/STEM."""
+        return self.id if self.notebooks_in_module == 1 else f"{self.id}/{self.stem}"
 
     @property
     def path(self) -> Path:
@@ -102,23 +111,37 @@ class Module:
         return "\n\n".join(chunks)
 
 
-def classify(cell: SourceCell) -> ItemKind | None:
+AssessmentRule = Callable[[str], bool]   # grade_id -> declared a computational assessment
+
+
+def classify(cell: SourceCell, is_assessment: AssessmentRule | None = None) -> ItemKind | None:
+    """What a cell is worth, as nbgrader means it (DESIGN.md, "Graded items"): a task
+    cell or a graded markdown cell is a manual item; a graded code cell is a test
+    unless it is a solution; a graded solution code cell is a manual answer unless
+    course.toml declares it a computational assessment."""
     meta = cell.nbgrader
+    if is_task(meta) and cell.cell.cell_type in ("markdown", "raw"):
+        return "manual"
     if not is_grade(meta):
         return None
     if cell.cell.cell_type == "markdown":
-        return "manual" if is_solution(meta) else None
+        return "manual"
     if cell.cell.cell_type != "code":
         return None
-    return "assessment" if is_solution(meta) else "test"
+    if not is_solution(meta):
+        return "test"
+    return "assessment" if is_assessment is not None and is_assessment(cell.key) else "manual"
 
 
 def build_module(source: SourceNotebook, module_id: str | None = None,
-                 skip_unit_tests: tuple[str, ...] = ()) -> Module:
+                 skip_unit_tests: tuple[str, ...] = (),
+                 is_assessment: AssessmentRule | None = None,
+                 notebooks_in_module: int = 1) -> Module:
     module = Module(id=module_id or source.path.parent.name, source=source,
-                    skip_unit_tests=tuple(skip_unit_tests))
+                    skip_unit_tests=tuple(skip_unit_tests),
+                    notebooks_in_module=notebooks_in_module)
     for cell in source.cells:
-        kind = classify(cell)
+        kind = classify(cell, is_assessment)
         if cell.cell.cell_type == "code":
             match = DEFAULT_EXP.search(cell.source)
             if match and module.export_target is None:
@@ -139,17 +162,33 @@ def build_module(source: SourceNotebook, module_id: str | None = None,
             functions = functions[:1]
         module.items.append(GradedItem(id=cell.key, kind=kind,
                                        points=float(cell.nbgrader.get("points", 0) or 0),
-                                       cell=cell, functions=functions))
+                                       cell=cell, functions=functions,
+                                       task=is_task(cell.nbgrader)))
     return module
 
 
-def load_module(course_root: Path, module_id: str) -> Module:
-    """The module NN_name of the course at course_root, with its course.toml settings."""
+def _module_settings(course_root: Path, module_id: str
+                     ) -> tuple[tuple[str, ...], AssessmentRule | None]:
     from grader.course import COURSE_FILE, load_course
-    skip: tuple[str, ...] = ()
-    if (course_root / COURSE_FILE).is_file():
-        configs = {m.id: m for m in load_course(course_root).modules}
-        if module_id in configs:
-            skip = configs[module_id].skip_unit_tests
+    if not (course_root / COURSE_FILE).is_file():
+        return (), None
+    course = load_course(course_root)
+    configs = {m.id: m for m in course.modules}
+    skip = configs[module_id].skip_unit_tests if module_id in configs else ()
+    return skip, (lambda item_id: course.is_assessment(module_id, item_id))
+
+
+def load_module(course_root: Path, module_id: str) -> Module:
+    """The module NN_name of the course at course_root, with its course.toml settings
+    (a module of one notebook; see load_notebooks for assignments of several)."""
+    skip, rule = _module_settings(course_root, module_id)
     path = find_module_source(course_root / "source" / module_id)
-    return build_module(read_source(path), module_id, skip)
+    return build_module(read_source(path), module_id, skip, rule)
+
+
+def load_notebooks(course_root: Path, module_id: str) -> list[Module]:
+    """Every notebook of a module (an nbgrader assignment), in file-name order."""
+    skip, rule = _module_settings(course_root, module_id)
+    paths = find_module_sources(course_root / "source" / module_id)
+    return [build_module(read_source(path), module_id, skip, rule, len(paths))
+            for path in paths]

@@ -118,6 +118,42 @@ def read_source(path: Path | str) -> SourceNotebook:
     return SourceNotebook(path=path, notebook=notebook, cells=cells, text=text)
 
 
+def is_notebook_source(path: Path) -> bool:
+    """A notebook source: any .ipynb, or a .py in jupytext percent format (`# %%` cells);
+    other .py files in an assignment folder are helpers that ship with it."""
+    if path.name.startswith(".") or not path.is_file():
+        return False
+    if path.suffix == ".ipynb":
+        return True
+    if path.suffix != ".py":
+        return False
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return any(line.startswith(CELL_HEADER) for line in text.splitlines())
+
+
+def find_module_sources(module_dir: Path) -> list[Path]:
+    """The notebook sources of a module (an nbgrader assignment), by file name:
+    the `*_dev.py` files when there are any (TinyTorch), else every .ipynb and
+    percent-format .py. When a notebook has both (a jupytext pair), the .py is the
+    source."""
+    if not module_dir.is_dir():
+        raise SourceError("module folder does not exist", path=module_dir)
+    dev = sorted(module_dir.glob("*_dev.py"))
+    if dev:
+        return dev
+    found: dict[str, Path] = {}
+    for path in sorted(module_dir.iterdir()):
+        if is_notebook_source(path) and (path.stem not in found or path.suffix == ".py"):
+            found[path.stem] = path
+    if not found:
+        raise SourceError("no notebook source (.ipynb or jupytext .py) in the module folder",
+                          path=module_dir)
+    return [found[stem] for stem in sorted(found)]
+
+
 def find_module_source(module_dir: Path) -> Path:
     """The one source of a module folder: `*_dev.py`, else the only .py/.ipynb."""
     if not module_dir.is_dir():

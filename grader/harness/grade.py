@@ -74,11 +74,9 @@ def base_result(module: Module, student: str, notebook: str, source_digest: str 
 
 
 def zero_items(module: Module, status: str, message: str) -> list[dict[str, Any]]:
-    """Every item at 0 with one message (manual items stay manual)."""
+    """Every item at 0 with one message (no notebook: no answer to grade by hand either)."""
     return [{"id": i.id, "kind": i.kind, "points": i.points, "score": 0.0, "line": i.line,
-             "status": "manual" if i.kind == "manual" else status,
-             "message": "needs manual grading" if i.kind == "manual" else message,
-             "fields": []} for i in module.items]
+             "status": status, "message": message, "fields": []} for i in module.items]
 
 
 def executed_notebook(ctx: GradingContext, merged: Merged, run: RunResult,
@@ -125,7 +123,8 @@ def grade_submission(ctx: GradingContext, student: str, folder: Path,
         else:
             merged, run = run_submission(ctx, nb, folder)
             notices += merged.notices + run_notices(run)
-            result["items"] = score_items(ctx.course, ctx.module, run, merged, ctx.reference)
+            result["items"] = score_items(ctx.course, ctx.module, run, merged, ctx.reference,
+                                          ctx.released)
             result["unit_tests"] = unit_test_records(run, merged)
             result["isolation"] = asdict(run.isolation)
             result["restarts"] = run.restarts

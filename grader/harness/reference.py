@@ -43,13 +43,14 @@ class Reference:
 def digest_for(module: Module, stage_digest: str) -> str:
     """The cache key: the source, the framework stage it runs against (its digest),
     the module's course.toml settings and the harness version."""
+    assessments = ",".join(i.id for i in module.items if i.kind == "assessment")
     h = hashlib.sha256(f"{HARNESS_VERSION}:{module.source.sha256}:{stage_digest}:"
-                       f"{','.join(module.skip_unit_tests)}".encode())
+                       f"{','.join(module.skip_unit_tests)}:{assessments}".encode())
     return h.hexdigest()
 
 
 def cache_path(course: Course, module: Module) -> Path:
-    return course.build_dir / "reference" / f"{module.id}.json"
+    return course.build_dir / "reference" / f"{module.cache_key}.json"
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -93,7 +94,7 @@ def compute(course: Course, module: Module, engine: Engine, *, digest: str) -> R
         keys = volatile_keys(value, again.get(item))
         if keys:
             volatile[item] = keys
-    return Reference(module=module.id, digest=digest, answers=answers,
+    return Reference(module=module.cache_key, digest=digest, answers=answers,
                      volatile=volatile, calls=calls, cells=cells,
                      duration_s=first.duration_s)
 

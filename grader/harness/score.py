@@ -1,7 +1,10 @@
 """Score a run: items, unit tests and notices, as DESIGN.md's result.json records them."""
 from __future__ import annotations
 
+import hashlib
 from typing import Any
+
+from nbformat import NotebookNode
 
 from grader.course import Course
 from grader.engine import CallResult, CellResult, RunResult
@@ -103,17 +106,54 @@ def _assessment_item(course: Course, module: Module, item: GradedItem, call: Cal
             "fields": [f.as_dict() for f in comparison.fields]}
 
 
+def _normalise(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.strip().splitlines())
+
+
+def answer_digest(text: str) -> str:
+    """Identifies a manual answer: a manual grade stands while this stays the same."""
+    return hashlib.sha256(_normalise(text).encode("utf-8")).hexdigest()[:16]
+
+
+def released_answers(released: NotebookNode | None) -> dict[str, str]:
+    if released is None:
+        return {}
+    return {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in released.cells
+            if c.metadata.get("nbgrader", {}).get("grade_id")}
+
+
+def _manual_item(item: GradedItem, merged: Merged, released: dict[str, str]) -> dict[str, Any]:
+    """nbgrader's rule: an answer left as released scores 0; any other answer (and every
+    task) waits for a human. The answer's digest lets a manual grade survive re-grading."""
+    if item.task:
+        student_text = "\n\n".join(c.cell.source for c in merged.cells
+                                    if c.origin is None or not c.origin.nbgrader.get("locked"))
+        return {"status": "manual", "score": 0.0, "message": "needs manual grading (task)",
+                "answer_digest": answer_digest(student_text)}
+    cell = next((c for c in merged.cells if c.key == item.id), None)
+    if cell is None:
+        return {"status": "missing", "score": 0.0,
+                "message": f"the answer cell '{item.id}' was deleted: no answer"}
+    if item.id in released and _normalise(cell.cell.source) == _normalise(released[item.id]):
+        return {"status": "failed", "score": 0.0, "answer_digest": answer_digest(cell.cell.source),
+                "message": "the answer is unchanged from the release: no answer given"}
+    return {"status": "manual", "score": 0.0, "message": "needs manual grading",
+            "answer_digest": answer_digest(cell.cell.source)}
+
+
 def score_items(course: Course, module: Module, run: RunResult, merged: Merged,
-                ref: Reference | None) -> list[dict[str, Any]]:
+                ref: Reference | None, released: NotebookNode | None = None
+                ) -> list[dict[str, Any]]:
     calls = {c.key: c for c in run.calls}
     cells = {c.key: c for c in run.cells}
     labels = cell_labels(merged)
+    answers = released_answers(released)
     items = []
     for item in module.items:
         record: dict[str, Any] = {"id": item.id, "kind": item.kind, "points": item.points,
                                   "line": item.line}
         if item.kind == "manual":
-            record.update(status="manual", score=0.0, message="needs manual grading")
+            record.update(_manual_item(item, merged, answers))
         elif item.kind == "test":
             record.update(_test_item(item, calls.get(item.id), cells.get(item.id), labels))
         else:
@@ -145,6 +185,8 @@ def run_notices(run: RunResult) -> list[Notice]:
             notices.append(Notice("crashed", cell.key,
                                   "the cell killed the Python process; it was skipped and the "
                                   "rest of the notebook ran in a fresh process"))
+    for notice in run.notices:   # the supervisor's: protocol violations, the time budget
+        notices.append(Notice(notice.kind, notice.key, notice.message))
     missing = [k for k, ok in run.isolation.guarantees.items() if not ok]
     if missing:
         notices.append(Notice("isolation", None,
