@@ -33,6 +33,14 @@ RANGES: dict[tuple[str, str], tuple[str, float | None, float | None, bool]] = {
                                   "(0.1 is 10%)", 0, 1, True),
     ("late", "max_penalty"): ("a fraction of the max score, from 0 to 1 (0.5 is half)", 0, 1, True),
     ("late", "grace_minutes"): ("minutes, 0 or more", 0, None, True),
+    ("mutants", "min_score"): ("a fraction of the mutants killed, from 0 to 1", 0, 1, True),
+    ("mutants", "max"): ("a number of mutants, 1 or more", 1, None, True),
+    ("mutants", "timeout_s"): ("seconds, more than 0", 0, None, False),
+}
+# sections read by one command each (not by load_course): `grader mutants` and
+# `grader validate --mutants` read [mutants] (grader/mutants/settings.py)
+COMMAND_SECTIONS: dict[str, tuple[str, ...]] = {
+    "mutants": ("min_score", "max", "seed", "timeout_s"),
 }
 ITEM_SECTION = "assessment"       # per-item tables take the [assessment] keys ...
 ITEM_EXTRA_KEYS = ("assessment", "in_kernel")  # ... whether the item is an assessment, and
@@ -112,6 +120,7 @@ def check(data: Mapping[str, Any], text: str, path: Path,
     tables take `module_keys`; [items."MODULE"."ID"] tables the [assessment] keys.
     """
     lines = TomlLines(text)
+    sections = {**sections, **COMMAND_SECTIONS}
 
     def fail(message: str, *where: str | int) -> None:
         raise ConfigError(message, path=path, line=lines.line(*where))

@@ -3,7 +3,8 @@
 Per module, in course order, the checks (each one a JUnit test case):
 lint (and course.toml's per-item tables name real items) -> export -> reference (full marks, unit tests pass, no cell errors) ->
 stub (the release earns zero on every item) -> determinism (no volatile answers) ->
-freshness (release/ is what `grader release` would write).
+freshness (release/ is what `grader release` would write) -> with --mutants, mutants
+(each item's mutation score reaches course.toml's [mutants] min_score).
 Every problem is one line `FILE:LINE: module: message`.
 """
 from __future__ import annotations
@@ -29,6 +30,7 @@ from grader.module import Module, load_module
 from grader.release import release
 
 CHECKS = ("lint", "export", "reference", "stub", "determinism", "freshness")
+MUTANT_CHECK = "mutants"     # with `grader validate --mutants` (course.toml [mutants] min_score)
 
 
 @dataclass
@@ -161,6 +163,33 @@ def check_freshness(course: Course, module: Module, ctx: GradingContext) -> list
                     "release is stale: run `grader release " + module.id + "` and commit it")]
 
 
+def check_mutants(course: Course, module: Module, ctx: GradingContext) -> list[Problem]:
+    """Each graded item's mutation score against course.toml's [mutants] min_score."""
+    from grader.mutants.run import run_mutants
+    from grader.mutants.settings import mutant_settings
+    settings = mutant_settings(course)
+    report = run_mutants(course, module.id, max_mutants=settings.max, seed=settings.seed,
+                         timeout_s=settings.timeout_s, context=ctx)
+    problems = []
+    for item in report.items:
+        if item.score is None or settings.min_score is None or item.score >= settings.min_score:
+            continue
+        worst = item.survivors[0]
+        problems.append(Problem(
+            _rel(course, module.path), item.line, module.id,
+            f"'{item.id}' kills {len(item.killed)} of {len(item.in_scope)} mutants "
+            f"({item.score:.0%}), below [mutants] min_score {settings.min_score:.0%}; e.g. "
+            f"{report.where(worst.line)} survives: {worst.diff} (see `grader mutants {module.id}`)"))
+    return problems
+
+
+def mutants_skip(course: Course) -> str | None:
+    from grader.mutants.settings import mutant_settings
+    if mutant_settings(course).min_score is None:
+        return "course.toml sets no [mutants] min_score"
+    return None
+
+
 def in_course_order(course: Course, module_ids: list[str]) -> list[str]:
     """Each module once, in course.toml's order (unknown ids last, as given)."""
     order = {m.id: index for index, m in enumerate(course.modules)}
@@ -168,8 +197,10 @@ def in_course_order(course: Course, module_ids: list[str]) -> list[str]:
 
 
 def validate(course: Course, module_ids: list[str], *,
-             on_check: Callable[[CheckOutcome], None] = lambda o: None) -> list[CheckOutcome]:
-    """Run the checks for `module_ids`, module by module in course order."""
+             on_check: Callable[[CheckOutcome], None] = lambda o: None,
+             mutants: bool = False) -> list[CheckOutcome]:
+    """Run the checks for `module_ids`, module by module in course order; with
+    `mutants`, also the weak-test check (MUTANT_CHECK) after them."""
     outcomes: list[CheckOutcome] = []
     module_ids = in_course_order(course, module_ids)
 
@@ -207,10 +238,14 @@ def validate(course: Course, module_ids: list[str], *,
             except GraderError as exc:
                 blocked = f"could not run the reference: {exc}"
         try:
-            run("reference", module_id, lambda: check_reference(ctx), skip=blocked)
+            reference = run("reference", module_id, lambda: check_reference(ctx), skip=blocked)
             run("stub", module_id, lambda: check_stub(ctx), skip=blocked)
             run("determinism", module_id, lambda: check_determinism(ctx), skip=blocked)
             run("freshness", module_id, lambda: check_freshness(course, module, ctx), skip=blocked)
+            if mutants:
+                run(MUTANT_CHECK, module_id, lambda: check_mutants(course, module, ctx),
+                    skip=blocked or mutants_skip(course)
+                    or (None if reference.ok else "the reference does not earn full marks"))
         finally:
             if ctx is not None:
                 ctx.close()

@@ -29,6 +29,7 @@ COMMANDS = {
     "status": ("grades", "status"),
     "export": ("export", "export"),
     "report": ("grades", "report"),
+    "mutants": ("mutants", "mutants"),
 }
 
 

@@ -150,6 +150,22 @@ def _student_rows(course: Course, records: list[dict[str, Any]],
     return rows
 
 
+# instructors' pages written by other commands, linked when present: folder -> label
+TOOL_PAGES = {"mutants": "weak tests (grader mutants)",
+              "similarity": "similar solutions (grader similarity)"}
+
+
+def _tool_pages(course: Course) -> list[dict[str, str]]:
+    """Links to reports/mutants/MODULE.html and reports/similarity/MODULE.html."""
+    titles = {m.id: m.title for m in course.modules}
+    pages = []
+    for folder, label in TOOL_PAGES.items():
+        for page in sorted((course.reports_dir / folder).glob("*.html")):
+            pages.append({"href": _href(course.reports_dir, page), "label": label,
+                          "module": page.stem, "title": titles.get(page.stem, page.stem)})
+    return pages
+
+
 def build_dashboard(course: Course, gradebook: Gradebook, *, write_feedback_pages: bool = True) -> Path:
     """Write reports/index.html and return its path.
 
@@ -174,5 +190,6 @@ def build_dashboard(course: Course, gradebook: Gradebook, *, write_feedback_page
         module_titles={m.id: m.title for m in course.modules},
         students=_student_rows(course, records, shown),
         n_results=len(records),
+        tool_pages=_tool_pages(course),
     )
     return write_html(course.reports_dir / "index.html", html)

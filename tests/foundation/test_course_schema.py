@@ -126,4 +126,4 @@ def test_the_command_line_reports_the_mistake_and_exits_2(course_dir):
     assert proc.stderr.strip() == (
         f"grader: error: {course_dir}/course/course.toml:{line}: unknown section [lateness] "
         "(did you mean 'late'?); known: [course], [policy], [assessment], [late], [database], "
-        "[modules], [items]")
+        "[mutants], [modules], [items]")
