@@ -305,6 +305,8 @@ class JobSupervisor:
             self.calls[j] = CallResult(call.key, "crashed" if self.gave_up else "timeout",  # type: ignore[arg-type]
                                        None, error=err)
             return
+        if call.notice:
+            self.notices.append(RunNotice("isolation", call.key, call.notice))
         if call.mode == "driver":
             self.calls[j] = self._driver_call(kernel, call)
         else:

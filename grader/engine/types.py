@@ -61,6 +61,7 @@ class Call:
     functions: list[str]  # called in order with no arguments
     want_value: bool = False  # return the JSON-converted value of the last function
     mode: CallMode = "kernel"
+    notice: str | None = None  # an `isolation` notice the result carries when it runs
 
 
 @dataclass

@@ -15,6 +15,9 @@ from grader.engine import Call, Cell, Job, Limits
 from grader.module import Module
 
 UNIT_PREFIX = "unit:"
+IN_KERNEL_NOTICE = ("this test ran inside the student's own Python process, as course.toml "
+                    "asks (in_kernel = true), not in the trusted driver: its verdict is only "
+                    "as trustworthy as a plain Jupyter kernel's")
 
 
 def limits_of(policy: Policy, *, timeout_s: float | None = None,
@@ -54,8 +57,10 @@ def graded_calls(module: Module, *, answered: set[str] | None = None,
     calls: list[Call] = []
     for item in module.items:
         if item.kind == "test":
+            kernel = item.id in in_kernel
             calls.append(Call(key=item.id, setup=item.cell.source, functions=item.functions,
-                              mode="kernel" if item.id in in_kernel else "driver"))
+                              mode="kernel" if kernel else "driver",
+                              notice=IN_KERNEL_NOTICE if kernel else None))
         elif item.kind == "assessment" and item.functions:
             if answered is None or item.id in answered:
                 calls.append(Call(key=item.id, setup=None, functions=item.functions[:1],
