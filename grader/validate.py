@@ -10,6 +10,7 @@ Every problem is one line `FILE:LINE: module: message`.
 from __future__ import annotations
 
 import copy
+import re
 import os
 import subprocess
 import sys
@@ -112,6 +113,19 @@ def _grade_notebook(ctx: GradingContext, nb: nbformat.NotebookNode) -> dict:
         return grade_submission(ctx, "reference", folder).result
 
 
+_CHECKED_AT = re.compile(r"checked by \S+, line (\d+)")
+
+
+def _failing_line(module: Module, item: dict) -> int:
+    """The source line where a test item failed on the reference (e.g. a test the trusted
+    driver cannot carry), else the item's cell header. In a jupytext .py source, line k
+    of a cell's body is k lines below its `# %%` header."""
+    found = _CHECKED_AT.search(item.get("message", ""))
+    if item["kind"] == "test" and found and module.path.suffix == ".py":
+        return item["line"] + int(found.group(1))
+    return item["line"]
+
+
 def check_reference(ctx: GradingContext) -> list[Problem]:
     module, path = ctx.module, _rel(ctx.course, ctx.module.path)
     nb = copy.deepcopy(module.source.notebook)
@@ -119,7 +133,7 @@ def check_reference(ctx: GradingContext) -> list[Problem]:
     problems = []
     for item in result["items"]:
         if item["kind"] != "manual" and item["score"] < item["points"]:
-            problems.append(Problem(path, item["line"], module.id,
+            problems.append(Problem(path, _failing_line(module, item), module.id,
                                     f"the reference earns {item['score']:g}/{item['points']:g} "
                                     f"on '{item['id']}': {item['message']}"))
     cells = {c.key: c for c in module.source.cells}
