@@ -34,7 +34,10 @@ class Tolerance:
 class Policy:
     cell_timeout_s: float = 30.0
     item_timeout_s: float = 60.0
+    submission_timeout_s: float = 900.0   # wall clock for one submission, all items
     memory_mb: int = 2048
+    disk_mb: int = 256                    # the sandbox's working folder (tmpfs)
+    pids_max: int = 256                   # processes and threads per sandbox
     output_cap_bytes: int = 1_000_000
     show_expected: bool = False
 
@@ -77,6 +80,9 @@ class Course:
     late: LatePolicy = field(default_factory=LatePolicy)
     item_overrides: dict[str, dict[str, Tolerance]] = field(default_factory=dict)
     item_assessments: dict[str, dict[str, bool]] = field(default_factory=dict)
+    # test items the course runs inside the student's process ([items.M.ID] in_kernel =
+    # true): only for tests the trusted driver cannot carry; their results say so
+    item_in_kernel: dict[str, set[str]] = field(default_factory=dict)
     database_url: str | None = None
 
     # -- paths -----------------------------------------------------------------
@@ -137,6 +143,9 @@ class Course:
         if config is None:
             return False
         return config.assessments == "all" or item_id in config.assessments
+
+    def runs_in_kernel(self, module_id: str, item_id: str) -> bool:
+        return item_id in self.item_in_kernel.get(module_id, set())
 
     def tolerance_for(self, module_id: str, item_id: str) -> Tolerance:
         return self.item_overrides.get(module_id, {}).get(item_id, self.tolerance)
@@ -248,12 +257,20 @@ def load_course(root: Path | str = ".") -> Course:
 
     overrides: dict[str, dict[str, Tolerance]] = {}
     declared: dict[str, dict[str, bool]] = {}
+    in_kernel: dict[str, set[str]] = {}
     tolerance = _section(data, "assessment", Tolerance, path)
     for module_id, items in (data.get("items") or {}).items():
         if module_id not in {m.id for m in modules}:
             raise ConfigError(f"[items.{module_id}] names a module not in [[modules]]", path=path)
         for item_id, raw in items.items():
             raw = dict(raw)
+            if "in_kernel" in raw:
+                flag = raw.pop("in_kernel")
+                if not isinstance(flag, bool):
+                    raise ConfigError(f"[items.{module_id}.{item_id}] in_kernel must be true or "
+                                      f"false, got {flag!r}", path=path)
+                if flag:
+                    in_kernel.setdefault(module_id, set()).add(item_id)
             if "assessment" in raw:
                 flag = raw.pop("assessment")
                 if not isinstance(flag, bool):
@@ -277,6 +294,7 @@ def load_course(root: Path | str = ".") -> Course:
         late=_section(data, "late", LatePolicy, path),
         item_overrides=overrides,
         item_assessments=declared,
+        item_in_kernel=in_kernel,
         database_url=database.get("url") if isinstance(database, dict) else None,
     )
 

@@ -20,10 +20,10 @@ from grader.course import Course
 from grader.engine import Cell, Engine, Job, RunResult
 from grader.files import write_atomic
 from grader.harness.compare import shape_of
-from grader.harness.plan import graded_calls, limits_of
+from grader.harness.plan import graded_calls, job_for, limits_of
 from grader.module import Module
 
-HARNESS_VERSION = "2"   # bump when reference results change meaning
+HARNESS_VERSION = "3"   # bump when reference results change meaning
 
 
 @dataclass
@@ -68,8 +68,9 @@ def volatile_keys(first: Any, second: Any) -> list[str]:
 def source_job(course: Course, module: Module) -> Job:
     cells = [Cell(key=c.key, source=c.source) for c in module.source.cells
              if c.cell.cell_type == "code"]
-    return Job(cells=cells, calls=graded_calls(module), workdir=None,
-               limits=limits_of(course.policy))
+    calls = graded_calls(module, in_kernel=course.item_in_kernel.get(module.id, set()))
+    return job_for(module, cells, calls, workdir=None, limits=limits_of(course.policy),
+                   framework=course.framework)
 
 
 def _summarise(run: RunResult) -> tuple[dict[str, Any], dict[str, dict], dict[str, str]]:
