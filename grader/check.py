@@ -29,6 +29,7 @@ from grader.harness.merge import Notice, merge
 from grader.harness.plan import graded_calls, limits_of
 from grader.harness.score import call_message, cell_labels, run_notices, unit_test_records
 from grader.module import Module, build_module
+from grader.nbgrader_metadata import is_protected, is_solution, nbgrader_metadata
 from grader.self_check_guard import GUARD_ENV
 from grader.sources import SourceCell, SourceNotebook
 
@@ -59,10 +60,8 @@ def module_from_notebook(path: Path, nb: nbformat.NotebookNode) -> Module:
 def tampered_cells(nb: nbformat.NotebookNode) -> list[Notice]:
     notices = []
     for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if not meta.get("locked") and not (meta.get("grade") and not meta.get("solution")):
-            continue
-        if "checksum" not in meta or meta.get("solution"):
+        meta = nbgrader_metadata(cell)
+        if not is_protected(meta, cell.cell_type) or "checksum" not in meta or is_solution(meta):
             continue
         try:
             ok = compute_checksum(cell) == meta["checksum"]
