@@ -120,8 +120,10 @@ def assess_late(policy: LatePolicy, due: datetime | None,
     return LateVerdict(days_late=round(days_late, 6), penalty_fraction=round(max(fraction, 0.0), 9))
 
 
-def apply_penalty(score: float, max_score: float, verdict: LateVerdict) -> tuple[float, float]:
-    """Return (score after the penalty, points actually taken off); never below 0."""
-    penalty = verdict.penalty_fraction * max_score
-    after = max(0.0, score - penalty)
-    return round(after, 6), round(score - after, 6)
+def apply_penalty(score: float, max_score: float, penalty_fraction: float
+                  ) -> tuple[float, float]:
+    """(score after the penalty, points taken off), as result.json records them: the
+    penalty is `penalty_fraction` of the max score, never more than the score, so the
+    score never goes below 0; both rounded to 4 places."""
+    penalty = round(min(score, penalty_fraction * max_score), 4)
+    return round(max(0.0, score - penalty), 4), penalty

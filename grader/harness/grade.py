@@ -19,6 +19,7 @@ from grader.harness.merge import Merged, Notice, merge
 from grader.harness.plan import graded_calls
 from grader.harness.score import run_notices, score_items, unit_test_records
 from grader.harness.session import GradingContext
+from grader.late import apply_penalty
 from grader.module import Module
 
 TIMESTAMP = "timestamp.txt"
@@ -130,18 +131,17 @@ def grade_submission(ctx: GradingContext, student: str, folder: Path,
             result["restarts"] = run.restarts
             executed = executed_notebook(ctx, merged, run, result)
     raw = round(sum(i["score"] for i in result["items"]), 4)
+    fraction = 0.0
     if late is not None and result["status"] == "graded":
         submitted_at, days_late, fraction, *note = late(folder)
         if note and note[0]:
             notices.append(Notice("late", None, note[0]))
         result["submitted_at"] = submitted_at.isoformat() if submitted_at else None
         result["days_late"] = days_late
-        if fraction > 0:
-            penalty = round(min(raw, fraction * ctx.module.max_score), 4)
-            result["late_penalty"] = penalty
-            notices.append(Notice("late", None, f"submitted {days_late:.2f} days late: "
-                                                f"-{penalty:g} points"))
-    result["score"] = round(max(0.0, raw - result["late_penalty"]), 4)
+    result["score"], result["late_penalty"] = apply_penalty(raw, ctx.module.max_score, fraction)
+    if fraction > 0:
+        notices.append(Notice("late", None, f"submitted {result['days_late']:.2f} days late: "
+                                            f"-{result['late_penalty']:g} points"))
     result["notices"] = [n.as_dict() for n in notices]
     result["duration_s"] = round(time.perf_counter() - started, 3)
     if executed is not None:
