@@ -30,6 +30,7 @@ from grader.harness.reference import Reference
 from grader.harness.session import GradingContext, engine_for, open_context, reference_for
 from grader.late import assess_late, read_submission_time
 from grader.module import Module, load_module
+from grader.result import failed_to_run
 
 
 @dataclass
@@ -55,7 +56,7 @@ class ModuleSummary:
             self.scores.append(result["score"])
         else:
             self.off_roster.append(result["student"])
-        if result["status"] != "graded" or any(i["status"] == "crashed" for i in result["items"]):
+        if failed_to_run(result):
             self.failed_to_run += 1
 
 

@@ -20,8 +20,7 @@ from grader.course import Course
 from grader.gradebook.cohort import is_withdrawn, on_roster, roster_ids
 from grader.formatting import format_number, format_score
 from grader.gradebook.store import Gradebook
-
-FAILED_STATUSES = {"error", "invalid", "missing"}
+from grader.result import failed_to_run
 
 
 @dataclass(frozen=True)
@@ -42,11 +41,6 @@ class StatusRow:
         data = asdict(self)
         data["due"] = self.due.isoformat() if self.due else None
         return data
-
-
-def failed_to_run(record: dict[str, Any]) -> bool:
-    return (record.get("status") in FAILED_STATUSES
-            or any(item.get("status") == "crashed" for item in record.get("items") or []))
 
 
 def is_late(record: dict[str, Any]) -> bool:
