@@ -19,11 +19,17 @@ TEST = "test-training-comprehensive"
 
 
 def grade(ctx, nb, folder):
+    """Grade nb as folder/training_dev.ipynb; whatever it does, the submitted file is
+    left byte for byte as it was."""
     folder.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, folder / "training_dev.ipynb")
+    path = folder / "training_dev.ipynb"
+    nbformat.write(nb, path)
+    submitted = path.read_bytes()
     started = time.monotonic()
     result = grade_submission(ctx, "student", folder).result
-    return result, time.monotonic() - started
+    seconds = time.monotonic() - started
+    assert path.read_bytes() == submitted, "grading changed the submitted notebook"
+    return result, seconds
 
 
 def scores(result):
@@ -95,12 +101,18 @@ def test_os_exit_inside_a_graded_call_costs_that_item(training, complete, tmp_pa
 def test_200_mb_of_prints_is_capped(training, complete, tmp_path):
     nb = append_code(complete, "for _ in range(200_000):\n    print('x' * 1000)\n",
                      after="mse-loss")
-    result, seconds = grade(training, nb, tmp_path)
-    assert result["score"] == 40
-    assert any(n["kind"] == "truncated_output" for n in result["notices"])
-    executed = nbformat.read(tmp_path / "training_dev.ipynb", 4)  # the submission is untouched
-    assert executed.cells
-    assert seconds < 60
+    path = tmp_path / "training_dev.ipynb"
+    nbformat.write(nb, path)
+    submitted = path.read_bytes()
+    started = time.monotonic()
+    graded = grade_submission(training, "student", tmp_path)
+    assert time.monotonic() - started < 60
+    assert graded.result["score"] == 40
+    assert any(n["kind"] == "truncated_output" for n in graded.result["notices"])
+    # the output went into the executed notebook, capped (1 MB per cell by default) ...
+    assert len(nbformat.writes(graded.executed)) < 3_000_000
+    # ... and never back into the submission, which grading leaves byte for byte as it was
+    assert path.read_bytes() == submitted
 
 
 def test_detached_processes_do_not_outlive_the_submission(training, complete, tmp_path):
