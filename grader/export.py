@@ -102,7 +102,7 @@ def build(course: Course, *, before: str | None = None, through: str | None = No
                     return Build(dest, module_ids, digest, rebuilt=False)
             except (ValueError, KeyError):
                 pass
-        modules = [load_module(course.root, module_id) for module_id in module_ids]
+        modules = [load_module(course.root, module_id, course=course) for module_id in module_ids]
         # Write beside, then swap: a run reading the old build never sees half a new one.
         tmp = dest.with_name(dest.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)

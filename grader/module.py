@@ -9,13 +9,16 @@ import ast
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Literal
+from typing import TYPE_CHECKING, Callable, Literal
 
 from IPython.core.inputtransformer2 import TransformerManager
 
 from grader.nbgrader_metadata import is_grade, is_solution, is_task
 from grader.sources import (SourceCell, SourceNotebook, find_module_source, find_module_sources,
                             read_source)
+
+if TYPE_CHECKING:
+    from grader.course import Course
 
 ItemKind = Literal["test", "assessment", "manual"]
 DEFAULT_EXP = re.compile(r"^#\|\s*default_exp\s+(\S+)\s*$", re.M)
@@ -167,28 +170,32 @@ def build_module(source: SourceNotebook, module_id: str | None = None,
     return module
 
 
-def _module_settings(course_root: Path, module_id: str
+def _module_settings(course_root: Path, module_id: str, course: Course | None
                      ) -> tuple[tuple[str, ...], AssessmentRule | None]:
     from grader.course import COURSE_FILE, load_course
-    if not (course_root / COURSE_FILE).is_file():
-        return (), None
-    course = load_course(course_root)
+    if course is None:
+        if not (course_root / COURSE_FILE).is_file():
+            return (), None
+        course = load_course(course_root)
     configs = {m.id: m for m in course.modules}
     skip = configs[module_id].skip_unit_tests if module_id in configs else ()
     return skip, (lambda item_id: course.is_assessment(module_id, item_id))
 
 
-def load_module(course_root: Path, module_id: str) -> Module:
+def load_module(course_root: Path, module_id: str, *, course: Course | None = None) -> Module:
     """The module NN_name of the course at course_root, with its course.toml settings
-    (a module of one notebook; see load_notebooks for assignments of several)."""
-    skip, rule = _module_settings(course_root, module_id)
+    (a module of one notebook; see load_notebooks for assignments of several).
+    `course` is that course when the caller has read it already (course.toml is then
+    not read again)."""
+    skip, rule = _module_settings(course_root, module_id, course)
     path = find_module_source(course_root / "source" / module_id)
     return build_module(read_source(path), module_id, skip, rule)
 
 
-def load_notebooks(course_root: Path, module_id: str) -> list[Module]:
+def load_notebooks(course_root: Path, module_id: str, *, course: Course | None = None
+                   ) -> list[Module]:
     """Every notebook of a module (an nbgrader assignment), in file-name order."""
-    skip, rule = _module_settings(course_root, module_id)
+    skip, rule = _module_settings(course_root, module_id, course)
     paths = find_module_sources(course_root / "source" / module_id)
     return [build_module(read_source(path), module_id, skip, rule, len(paths))
             for path in paths]

@@ -163,7 +163,7 @@ def release(course: Course, module_ids: list[str] | None = None, *, check: bool 
     found: list[str] = []
     for module_id in module_ids or [m.id for m in course.modules]:
         course.module(module_id)
-        module = load_module(course.root, module_id)
+        module = load_module(course.root, module_id, course=course)
         shapes = shapes_for(module) if shapes_for else None
         nb = build_release(course, module, shapes)
         found += leaks(module, nb, course.root)

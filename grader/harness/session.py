@@ -77,7 +77,7 @@ def open_context(course: Course, module_id: str, *, timeout_s: float | None = No
                  memory_mb: int | None = None, isolation: str = "auto",
                  reference: Reference | None = None) -> GradingContext:
     """Start an engine for the module; compute (or load) the reference with it."""
-    module = load_module(course.root, module_id)
+    module = load_module(course.root, module_id, course=course)
     engine = engine_for(course, module_id, isolation=isolation)
     engine.start()
     try:
