@@ -143,23 +143,32 @@ class JobSupervisor:
         self.budget_end = self.started + budget if budget else float("inf")
         self.driver: Driver | None = None
         self.gave_up: str | None = None
+        self.timings = {"sandbox": 0.0, "cells": 0.0, "calls": 0.0, "teardown": 0.0}
 
     # -- the job ---------------------------------------------------------------------------
     def run(self) -> RunResult:
         self.jobdir = tempfile.mkdtemp(prefix="grader-job-")
         try:
+            mark = time.monotonic()
             for i in range(len(self.job.cells)):
                 self.run_cell(i)
+            self.timings["cells"] = time.monotonic() - mark
+            mark = time.monotonic()
             for j in range(len(self.job.calls)):
                 self.run_call(j)
+            self.timings["calls"] = time.monotonic() - mark
         finally:
+            mark = time.monotonic()
             if self.kernel is not None:
                 self.kernel.close()
             shutil.rmtree(self.jobdir, ignore_errors=True)
+            self.timings["teardown"] = time.monotonic() - mark
+        self.timings["cells"] -= self.timings["sandbox"]   # sandbox starts count apart
         return RunResult(cells=[c for c in self.cells if c is not None],
                          calls=[c for c in self.calls if c is not None],
                          isolation=self.ctx.report, restarts=self.restarts,
-                         duration_s=time.monotonic() - self.started, notices=self.notices)
+                         duration_s=time.monotonic() - self.started, notices=self.notices,
+                         timings={k: round(max(v, 0.0), 6) for k, v in self.timings.items()})
 
     def _deadline(self, seconds: float) -> float:
         return min(time.monotonic() + seconds, self.budget_end)
@@ -211,9 +220,11 @@ class JobSupervisor:
             if self.restarts > self.ctx.max_restarts:
                 self.gave_up = f"not run: the kernel crashed {self.restarts} times; giving up"
                 return None
+            mark = time.monotonic()
             kernel = self._new_sandbox()
             try:
                 kernel.start(time.monotonic() + START_TIMEOUT_S)
+                self.timings["sandbox"] += time.monotonic() - mark
             except SandboxEnded as ended:
                 kernel.close()
                 if ended.kind == "fatal":

@@ -132,3 +132,6 @@ class RunResult:
     restarts: int
     duration_s: float
     notices: list[RunNotice] = field(default_factory=list)
+    # where the supervisor's time went: "sandbox" (fork, namespaces, root, copy, until
+    # the kernel is ready), "cells", "calls", "teardown" (seconds; `make bench` reports it)
+    timings: dict[str, float] = field(default_factory=dict)

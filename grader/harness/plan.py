@@ -8,6 +8,7 @@ submission hides nothing (DESIGN.md, graded items 1 and 4).
 """
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 from grader.course import Policy
@@ -31,13 +32,44 @@ def limits_of(policy: Policy, *, timeout_s: float | None = None,
 
 
 def trusted_helpers(module: Module) -> list[tuple[str, str, bool]]:
-    """(key, source, functions too) for every code cell of the source. The driver runs
+    """(key, source, functions too) for the code cells of the source. The driver runs
     the library imports of all of them itself (numpy, math ...: never the student's
     modules) and the function definitions of the instructor's non-solution cells, so a
     student who redefines such a helper, or edits its cell, changes nothing in a
-    locked test."""
-    return [(cell.key, cell.source, not cell.nbgrader.get("solution"))
-            for cell in module.source.cells if cell.cell.cell_type == "code"]
+    locked test. Each source is cut down here, once per module, to those statements
+    (other lines blank, so line numbers stay the cell's): the driver parses it per job."""
+    cached = getattr(module, "_trusted_helpers", None)
+    if cached is None:
+        cached = []
+        for cell in module.source.cells:
+            if cell.cell.cell_type != "code":
+                continue
+            functions = not cell.nbgrader.get("solution")
+            kept = _kept_statements(cell.source, functions)
+            if kept:
+                cached.append((cell.key, kept, functions))
+        module._trusted_helpers = cached   # type: ignore[attr-defined]
+    return cached
+
+
+def _kept_statements(source: str, functions: bool) -> str:
+    """The cell with only its top-level imports (and function definitions) left."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return source if functions else ""   # IPython syntax: the driver transforms it
+    lines = source.splitlines()
+    keep = [False] * len(lines)
+    for node in tree.body:
+        wanted = isinstance(node, (ast.Import, ast.ImportFrom)) or (
+            functions and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)))
+        if wanted:
+            first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+            for n in range(first - 1, (node.end_lineno or node.lineno)):
+                keep[n] = True
+    if not any(keep):
+        return ""
+    return "\n".join(line if k else "" for line, k in zip(lines, keep)) + "\n"
 
 
 def job_for(module: Module, cells: list[Cell], calls: list[Call], *, workdir: Path | None,

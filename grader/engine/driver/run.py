@@ -36,6 +36,13 @@ class ItemTimeout(BaseException):
 
 
 def _transform(source: str) -> str:
+    """IPython syntax (magics, `!`) as Python; plain Python as it is (tokenizing a big
+    cell for IPython's transforms costs milliseconds, and most cells are plain)."""
+    try:
+        ast.parse(source)
+        return source
+    except (SyntaxError, ValueError):
+        pass
     from IPython.core.inputtransformer2 import TransformerManager
     try:
         return TransformerManager().transform_cell(source)
