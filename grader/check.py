@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-from nbgrader.utils import compute_checksum
+from grader.checksum import compute_checksum
 
 from grader.course import Course, Policy, load_course
 from grader.engine import Cell, Engine, Job
@@ -27,7 +27,8 @@ from grader.harness.compare import shape_problems
 from grader.harness.grade import read_submission
 from grader.harness.merge import Notice, merge
 from grader.harness.plan import graded_calls, limits_of
-from grader.harness.score import call_message, cell_labels, run_notices, unit_test_records
+from grader.harness.score import (call_message, cell_error_notices, cell_labels, run_notices,
+                                  unit_test_records)
 from grader.module import Module, build_module
 from grader.nbgrader_metadata import is_protected, is_solution, nbgrader_metadata
 from grader.self_check_guard import GUARD_ENV
@@ -145,7 +146,9 @@ def check_notebook(path: Path, *, course_root: Path | None = None, timeout_s: fl
     merged = merge(module, nb, copy.deepcopy(nb))
     cells = [Cell(key=c.key, source=c.cell.source) for c in merged.code_cells()]
     job = Job(cells=[guard_cell(), *cells],
-              calls=graded_calls(module), workdir=path.parent,
+              # a self-check decides no grade: its tests may run in the kernel
+              calls=graded_calls(module, self_check=True),
+              workdir=path.parent, workdir_mode="overlay",   # nothing copied: fast beside a venv
               limits=limits_of(policy, timeout_s=timeout_s))
     with Engine(framework_path=framework, preload=preload, isolation=isolation) as engine:
         run = engine.run(job)
@@ -171,7 +174,7 @@ def check_notebook(path: Path, *, course_root: Path | None = None, timeout_s: fl
                           message="answered with the expected shape (correctness is checked "
                                   "when graded)" if not problems else "; ".join(problems))
         items.append(record)
-    notices = tampered_cells(nb) + run_notices(run)
+    notices = tampered_cells(nb) + run_notices(run) + cell_error_notices(module, run, merged)
     record = {"student": None, "module": module.id, "notebook": path.name, "status": "checked",
               "score": sum(i["score"] or 0 for i in items if i["kind"] == "test"),
               "max_score": module.max_score, "late_penalty": 0.0, "items": items,

@@ -16,8 +16,9 @@ from nbformat import NotebookNode
 
 from grader.engine import Cell, Job, RunResult
 from grader.harness.merge import Merged, Notice, merge
-from grader.harness.plan import graded_calls
-from grader.harness.score import run_notices, score_items, unit_test_records
+from grader.harness.plan import graded_calls, job_for
+from grader.harness.score import (cell_error_notices, run_notices, score_items,
+                                  unit_test_records)
 from grader.harness.session import GradingContext
 from grader.late import apply_penalty
 from grader.module import Module
@@ -96,8 +97,10 @@ def run_submission(ctx: GradingContext, nb: NotebookNode, workdir: Path | None
                    ) -> tuple[Merged, RunResult]:
     merged = merge(ctx.module, nb, ctx.released)
     cells = [Cell(key=c.key, source=c.cell.source) for c in merged.code_cells()]
-    calls = graded_calls(ctx.module, answered=merged.present)
-    run = ctx.engine.run(Job(cells=cells, calls=calls, workdir=workdir, limits=ctx.limits))
+    calls = graded_calls(ctx.module, answered=merged.present,
+                         in_kernel=ctx.course.item_in_kernel.get(ctx.module.id, set()))
+    run = ctx.engine.run(job_for(ctx.module, cells, calls, workdir=workdir, limits=ctx.limits,
+                                 framework=ctx.course.framework))
     return merged, run
 
 
@@ -123,7 +126,8 @@ def grade_submission(ctx: GradingContext, student: str, folder: Path,
                 ctx.module, "missing", f"{path.name} could not be read: {exc}"))
         else:
             merged, run = run_submission(ctx, nb, folder)
-            notices += merged.notices + run_notices(run)
+            notices += (merged.notices + run_notices(run)
+                        + cell_error_notices(ctx.module, run, merged))
             result["items"] = score_items(ctx.course, ctx.module, run, merged, ctx.reference,
                                           ctx.released)
             result["unit_tests"] = unit_test_records(run, merged)

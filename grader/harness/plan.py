@@ -79,20 +79,22 @@ def job_for(module: Module, cells: list[Cell], calls: list[Call], *, workdir: Pa
 
 
 def graded_calls(module: Module, *, answered: set[str] | None = None,
-                 in_kernel: frozenset[str] | set[str] = frozenset()) -> list[Call]:
+                 in_kernel: frozenset[str] | set[str] = frozenset(),
+                 self_check: bool = False) -> list[Call]:
     """Calls for the test items, the assessments and the unit tests, in source order.
 
     `answered`: the assessment ids whose answer cell the submission still has (a
     deleted answer cell is not called: it scores 0). `in_kernel`: test items the course
-    runs inside the student's process (course.toml `in_kernel = true`).
+    runs inside the student's process (course.toml `in_kernel = true`); a self-check
+    (which decides no grade) runs them all there and says nothing about it.
     """
     calls: list[Call] = []
     for item in module.items:
         if item.kind == "test":
-            kernel = item.id in in_kernel
+            kernel = self_check or item.id in in_kernel
             calls.append(Call(key=item.id, setup=item.cell.source, functions=item.functions,
                               mode="kernel" if kernel else "driver",
-                              notice=IN_KERNEL_NOTICE if kernel else None))
+                              notice=IN_KERNEL_NOTICE if kernel and not self_check else None))
         elif item.kind == "assessment" and item.functions:
             if answered is None or item.id in answered:
                 calls.append(Call(key=item.id, setup=None, functions=item.functions[:1],

@@ -172,6 +172,20 @@ def unit_test_records(run: RunResult, merged: Merged) -> list[dict[str, Any]]:
             for c in run.calls if c.key.startswith(UNIT_PREFIX)]
 
 
+def cell_error_notices(module: Module, run: RunResult, merged: Merged) -> list[Notice]:
+    """An error in a cell that is not graded (the imports cell's ModuleNotFoundError, a
+    stray 1/0) is reported too, with the cell and line: it often explains every failure
+    after it. Graded cells report their errors in their items."""
+    graded = {item.id for item in module.items}
+    labels = cell_labels(merged)
+    notices = []
+    for cell in run.cells:
+        if cell.status == "error" and cell.error is not None and cell.key not in graded:
+            notices.append(Notice("cell_error", cell.key,
+                                  describe_error(cell.error, labels)))
+    return notices
+
+
 def run_notices(run: RunResult) -> list[Notice]:
     notices = []
     for cell in run.cells:
