@@ -4,7 +4,8 @@ Tests kill engines, zygotes and batches on purpose (SIGKILL, os._exit, timeouts)
 process killed that way cannot remove its `grader-job-*` / `grader-ipython-*` folder,
 so without this they would pile up in /tmp. Every process the tests start inherits
 TMPDIR. pytest's own `tmp_path` folders stay where pytest keeps them (it prunes them).
-Folders grader itself left behind are listed at the end of the run, then removed.
+Folders grader itself left behind are listed at the end of the run, then removed; a
+run that was killed leaves its folder, which the next run removes (its pid is gone).
 """
 from __future__ import annotations
 
@@ -16,7 +17,22 @@ from pathlib import Path
 
 _SYSTEM_TMP = tempfile.gettempdir()
 os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", _SYSTEM_TMP)  # tmp_path: the usual place
-PRIVATE_TMP = Path(tempfile.mkdtemp(prefix="grader-tests-", dir=_SYSTEM_TMP))
+
+
+def _sweep_abandoned(root: Path) -> None:
+    """Remove the private folders of earlier runs that were killed (their pid is gone)."""
+    for folder in root.glob("grader-tests-*-*"):
+        try:
+            pid = int(folder.name.split("-")[2])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except (ValueError, IndexError, PermissionError):
+            pass
+
+
+_sweep_abandoned(Path(_SYSTEM_TMP))
+PRIVATE_TMP = Path(tempfile.mkdtemp(prefix=f"grader-tests-{os.getpid()}-", dir=_SYSTEM_TMP))
 PRIVATE_TMP.chmod(0o1777)  # like /tmp: other users (postgres, the sandbox's uid) use it too
 os.environ["TMPDIR"] = str(PRIVATE_TMP)
 tempfile.tempdir = None  # tempfile caches the directory: read TMPDIR again
