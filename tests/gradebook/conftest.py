@@ -1,14 +1,11 @@
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-import training_samples  # noqa: E402
-
-from postgres_server import postgres_url  # noqa: E402,F401  (session fixture)
+from postgres_server import postgres_url  # noqa: F401  (session fixture)
+from support import training_samples
 
 
 @pytest.fixture

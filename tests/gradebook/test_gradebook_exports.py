@@ -12,7 +12,7 @@ from grader.course import load_course
 from grader.gradebook import open_gradebook
 from grader.gradebook.exports import export_grades
 from grader.gradebook.status import status_rows
-from training_samples import MODULE, class_results, training_result
+from support.training_samples import MODULE, class_results, training_result
 
 GRADER = Path(sys.executable).parent / "grader"
 

@@ -6,7 +6,7 @@ from sqlalchemy import text
 
 from grader.course import Student
 from grader.gradebook import open_gradebook
-from training_samples import MODULE, class_results, training_result
+from support.training_samples import MODULE, class_results, training_result
 
 pytestmark = pytest.mark.postgres
 

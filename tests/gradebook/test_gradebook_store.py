@@ -14,7 +14,7 @@ from grader.course import Student
 from grader.gradebook import open_gradebook
 from grader.gradebook.models import Item, ItemResult, Submission
 from grader.gradebook.store import GradebookError
-from training_samples import MODULE, class_results, training_result
+from support.training_samples import MODULE, class_results, training_result
 
 
 def count(gradebook, model) -> int:

@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scale_course import ROOT, write_scale_course  # noqa: E402
+from support.scale_course import ROOT, write_scale_course
 
 
 @pytest.fixture

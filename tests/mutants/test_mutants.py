@@ -15,7 +15,7 @@ from grader.mutants.generate import generate, sample, solution_regions
 from grader.mutants.run import run_mutants
 from grader.validate import MUTANT_CHECK, mutants_skip, validate
 
-from scale_course import GRADER, line_of, write_scale_course
+from support.scale_course import GRADER, line_of, write_scale_course
 
 SOURCE = "source/01_scale/scale_dev.py"
 

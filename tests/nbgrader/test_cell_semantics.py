@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import copy_example, write_course_toml
 from grader.autograde.batch import Outputs, grade_module
 from grader.course import load_course, load_roster
 from grader.errors import ConfigError
 from grader.module import build_module, load_module
 from grader.sources import read_source
+from support.nbgrader_example import copy_example, write_course_toml
 
 PROBLEM1 = {"correct_squares": ("test", 1.0), "squares_invalid_input": ("test", 1.0),
             "correct_sum_of_squares": ("test", 0.5), "sum_of_squares_uses_squares": ("test", 0.5),

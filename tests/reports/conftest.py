@@ -1,16 +1,12 @@
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-# the Training result records and temp-course builder are shared with tests/gradebook
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gradebook"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import training_samples  # noqa: E402
-from browser_support import CHROMIUM, CHROMIUM_ARGS, RecordingPage  # noqa: E402
+from browser_support import CHROMIUM, CHROMIUM_ARGS, RecordingPage
+from support import training_samples   # shared with tests/gradebook
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import pytest
 from grader.course import load_course
 from grader.gradebook import open_gradebook
 from grader.reports import build_dashboard
-from training_samples import MODULE, class_results, training_result
+from support.training_samples import MODULE, class_results, training_result
 from browser_support import SMALL_TEXT_JS, assert_fits_phone, png_size
 
 pytestmark = pytest.mark.browser

@@ -7,7 +7,7 @@ import pytest
 
 from grader.course import load_course
 from grader.reports import write_feedback
-from training_samples import training_result
+from support.training_samples import training_result
 from browser_support import OVERFLOW_JS, assert_fits_phone, png_size
 
 pytestmark = pytest.mark.browser

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from grader.course import load_course
 from grader.reports import feedback_path, render_feedback, write_feedback
-from training_samples import MODULE, NOTEBOOK, training_result
+from support.training_samples import MODULE, NOTEBOOK, training_result
 
 
 def test_expected_values_only_with_show_expected(make_course) -> None:

@@ -2,7 +2,6 @@
 mutants per item, at desktop and phone width, and the dashboard's link to the page."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,9 +12,7 @@ from grader.mutants.run import run_mutants
 from grader.reports import build_dashboard
 from grader.reports.mutants_page import write_mutants_page
 from browser_support import assert_fits_phone
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "mutants"))
-from scale_course import line_of, write_scale_course  # noqa: E402
+from support.scale_course import line_of, write_scale_course
 
 pytestmark = pytest.mark.browser
 
