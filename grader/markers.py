@@ -6,8 +6,9 @@ only when a line contains `BEGIN SOLUTION` (etc.) with exactly that case and
 spacing. A line that is merely close (`### BEGIN SOLUTON`, `### BEGIN HIDDEN TEST`,
 lower case, two spaces) is kept as ordinary text, and so is what it was meant to
 hide: the solution or the hidden tests reach the students. Other tools and older
-nbgrader versions want the `### ` too, so `##BEGIN SOLUTION` counts as a near miss. `find_marker` recognises both; lint (L005/L006/L012) and the
-release's own leak check (grader/release.py) use it.
+nbgrader versions want the `### ` too, so `##BEGIN SOLUTION` counts as a near miss.
+`find_marker` recognises both; lint (L005/L006/L012) and the release's own leak
+check (grader/release.py) use it.
 """
 from __future__ import annotations
 
@@ -45,18 +46,18 @@ class Marker:
     canonical: str        # e.g. "### BEGIN SOLUTION"
     region: Region
     edge: Edge
-    exact: bool           # nbgrader recognises it (the line starts with the canonical text)
+    exact: bool           # the line starts with the canonical text (as nbgrader documents)
 
 
 def find_marker(line: str, *, markdown: bool = False, commented: bool = False) -> Marker | None:
     """The marker `line` is, or is close to; None for an ordinary line.
 
-    Exact means nbgrader's own test, `line.strip().startswith(canonical)`; with
-    `commented` (a markdown cell of a `.py` source, which jupytext may write as
-    `# ` comment lines) the line may also be `# ` followed by it. A near miss is a comment line (a markdown line may also
-    have no `#`) whose words are within MAX_DISTANCE edits of a marker's words,
-    ignoring case, spacing and punctuation; a comment may go on after the marker
-    (nbgrader accepts `### BEGIN SOLUTION here` too).
+    Exact means the canonical text starts the line, `line.strip().startswith(canonical)`;
+    with `commented` (a markdown cell of a `.py` source, which jupytext may write as
+    `# ` comment lines) the line may also be `# ` followed by it. A near miss is a
+    comment line (a markdown or raw line may also have no `#`) whose words are within
+    MAX_DISTANCE edits of a marker's words, ignoring case, spacing and punctuation; a
+    comment may go on after the marker (nbgrader accepts `### BEGIN SOLUTION here`).
     """
     text = line.strip()
     if not text:

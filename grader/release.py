@@ -111,7 +111,9 @@ def leaks(module: Module, nb: NotebookNode, root: Path | None = None) -> list[st
     that the released cell still contains, unless the same line also stands outside
     the regions of that cell. Each leak is `FILE:LINE: message` at the source line.
     """
-    path = module.path.relative_to(root) if root and module.path.is_relative_to(root) else module.path
+    path = module.path
+    if root is not None and path.is_relative_to(root):
+        path = path.relative_to(root)
 
     def where(cell, number: int) -> str:
         return f"{path}:{cell.body_line + number - 1}"

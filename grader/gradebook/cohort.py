@@ -26,8 +26,8 @@ def on_roster(roster: frozenset[str], student: str) -> bool:
 
 def is_withdrawn(course: Course, record: Mapping[str, Any]) -> bool:
     """The result's submission folder is gone (while submitted/ itself is there)."""
-    return (course.submitted_dir.is_dir()
-            and not (course.submitted_dir / str(record["student"]) / str(record["module"])).is_dir())
+    folder = course.submitted_dir / str(record["student"]) / str(record["module"])
+    return course.submitted_dir.is_dir() and not folder.is_dir()
 
 
 def in_statistics(course: Course, roster: frozenset[str], record: Mapping[str, Any]) -> bool:
