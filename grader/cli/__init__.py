@@ -30,6 +30,7 @@ COMMANDS = {
     "export": ("export", "export"),
     "report": ("grades", "report"),
     "mutants": ("mutants", "mutants"),
+    "similarity": ("similarity", "similarity"),
 }
 
 
