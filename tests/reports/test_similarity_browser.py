@@ -2,7 +2,6 @@
 its matching lines side by side, the copy of the reference, at desktop and phone width."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,9 +12,7 @@ from grader.reports import build_dashboard
 from grader.reports.similarity_page import write_similarity_page
 from grader.similarity.run import run_similarity
 from browser_support import assert_fits_phone
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "similarity"))
-from stats_course import write_stats_course  # noqa: E402
+from support.stats_course import write_stats_course
 
 pytestmark = pytest.mark.browser
 

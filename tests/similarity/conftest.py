@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from stats_course import write_stats_course  # noqa: E402
+from support.stats_course import write_stats_course
 
 
 @pytest.fixture
