@@ -29,6 +29,8 @@ from grader.harness.grade import (TIMESTAMP, Graded, base_result, grade_submissi
 from grader.harness.reference import Reference
 from grader.harness.session import GradingContext, engine_for, open_context, reference_for
 from grader.late import assess_late, read_submission_time
+from grader.harness.assignment import (AssignmentContext, grade_assignment, open_assignment,
+                                       planned_reference, references_for)
 from grader.module import Module, load_module
 from grader.result import failed_to_run
 
@@ -68,6 +70,7 @@ class Plan:
     reference: Reference
     todo: list[Submission]
     started: float
+    references: list[Reference] = field(default_factory=list)   # one per notebook
 
     def finish(self) -> ModuleSummary:
         self.summary.duration_s = time.perf_counter() - self.started
@@ -78,16 +81,16 @@ def plan_module(course: Course, module_id: str, *, students: list[str] | None, f
                 isolation: str) -> Plan:
     """Discover the submissions, load (or compute) the reference, drop unchanged ones."""
     started = time.perf_counter()
-    module = load_module(course.root, module_id)
-    summary = ModuleSummary(module=module_id, max_score=module.max_score,
+    notebooks, references = references_for(course, module_id, isolation=isolation)
+    module = notebooks[0]
+    summary = ModuleSummary(module=module_id, max_score=sum(m.max_score for m in notebooks),
                             roster=roster_ids(course))
     submissions = discover(course, module_id, students)
     summary.submissions = len(submissions)
-    reference: Reference = reference_for(course, module,
-                                         lambda: engine_for(course, module_id, isolation=isolation))
+    reference = planned_reference(references)
     todo = [s for s in submissions if force or not is_up_to_date(course, s, reference.digest)]
     summary.skipped = len(submissions) - len(todo)
-    return Plan(module, summary, reference, todo, started)
+    return Plan(module, summary, reference, todo, started, references)
 
 
 def late_checker(course: Course, module_id: str) -> Callable[[Path], tuple]:
@@ -114,8 +117,10 @@ class Outputs:
     def write(self, submission: Submission, graded: Graded) -> None:
         result = graded.result
         folder = self.course.autograded_dir / submission.student / submission.module
-        if graded.executed is not None:
-            write_atomic(folder / result["notebook"], nbformat.writes(graded.executed))
+        executed = getattr(graded, "executed_all", None) or (
+            {result["notebook"]: graded.executed} if graded.executed is not None else {})
+        for name, notebook in executed.items():       # one per notebook of the assignment
+            write_atomic(folder / name, nbformat.writes(notebook))
         if self.feedback:
             from grader.reports.env import template_env
             from grader.reports.feedback import write_feedback
@@ -156,12 +161,12 @@ def open_contexts(n: int, opener: Callable[[], GradingContext]) -> list[GradingC
     return opened
 
 
-def _grade_worker(ctx: GradingContext, todo: "queue.Queue[Submission | None]",
+def _grade_worker(ctx: AssignmentContext, todo: "queue.Queue[Submission | None]",
                   done: "queue.Queue[tuple[Submission, Graded | BaseException]]",
                   late: Callable) -> None:
     while (submission := todo.get()) is not None:
         try:
-            graded = grade_submission(ctx, submission.student, submission.folder, late=late)
+            graded = grade_assignment(ctx, submission.student, submission.folder, late=late)
             graded.result["folder_digest"] = folder_digest(submission.folder)
             done.put((submission, graded))
         except BaseException as exc:  # a harness bug must not stop the batch
@@ -187,9 +192,9 @@ def grade_module(course: Course, module_id: str, *, students: list[str] | None =
     if not todo_list:
         return plan.finish()
     n = max(1, min(workers or os.cpu_count() or 1, len(todo_list)))
-    contexts = open_contexts(n, lambda: open_context(
-        course, module_id, timeout_s=timeout_s, memory_mb=memory_mb, reference=plan.reference,
-        isolation=isolation))
+    contexts = open_contexts(n, lambda: open_assignment(
+        course, module_id, timeout_s=timeout_s, memory_mb=memory_mb,
+        references=plan.references or [plan.reference], isolation=isolation))
     todo: queue.Queue[Submission | None] = queue.Queue()
     for s in todo_list:
         todo.put(s)

@@ -187,6 +187,9 @@ def grade_module_on_cluster(course: Course, module_id: str, *, scheduler: Any,
     from distributed import Client, as_completed
 
     plan = plan_module(course, module_id, students=students, force=force, isolation=isolation)
+    if len(plan.references) > 1:
+        raise ConfigError(f"{module_id} has {len(plan.references)} notebooks: --scheduler grades "
+                          "one-notebook modules only for now; grade it without --scheduler")
     module, summary, todo_list = plan.module, plan.summary, plan.todo
     on_progress(module_id, 0, len(todo_list))
     if not todo_list:

@@ -20,12 +20,15 @@ from grader.errors import GraderError, SourceProblems  # noqa: E402
 
 # command name -> (module in grader.cli, click command attribute), in pipeline order.
 COMMANDS = {
+    "init": ("init", "init"),
     "lint": ("lint", "lint"),
     "build": ("build", "build"),
     "release": ("release", "release"),
     "check": ("check", "check"),
     "autograde": ("autograde", "autograde"),
     "validate": ("validate", "validate"),
+    "formgrade": ("formgrade", "formgrade"),
+    "manual": ("manual", "manual"),
     "status": ("grades", "status"),
     "export": ("export", "export"),
     "report": ("grades", "report"),

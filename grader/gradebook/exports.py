@@ -36,6 +36,13 @@ def grades_table(course: Course, gradebook: Gradebook) -> tuple[list[str], list[
     module_ids = [m.id for m in course.modules]
     extra_modules = sorted({r["module"] for r in records} - set(module_ids))
     columns = module_ids + extra_modules
+    # an assignment of several notebooks also gets a column per notebook, after its total
+    parts: dict[str, list[str]] = {}
+    for record in records:
+        names = [n["notebook"] for n in record.get("notebooks") or []]
+        if len(names) > 1:
+            known_parts = parts.setdefault(record["module"], [])
+            known_parts += [n for n in names if n not in known_parts]
 
     known = {s["id"]: s for s in gradebook.students()}
     roster = course.roster()
@@ -44,17 +51,34 @@ def grades_table(course: Course, gradebook: Gradebook) -> tuple[list[str], list[
     people += [(sid, known.get(sid, {}).get("name", ""), known.get(sid, {}).get("email", ""), False)
                for sid in sorted(set(by_student) - on_roster)]
 
-    header = ["student", "name", "email", "on_roster", *columns, "total", "withdrawn"]
+    layout = [cell for m in columns
+              for cell in [(m, None), *((m, n) for n in parts.get(m, []))]]
+    header = ["student", "name", "email", "on_roster",
+              *(m if n is None else f"{m}/{n.removesuffix('.ipynb')}" for m, n in layout),
+              "total", "needs_manual_grading", "withdrawn"]
     rows: list[list[str]] = []
     for sid, name, email, listed in people:
         theirs = by_student.get(sid, {})
         gone = [m for m in columns if m in theirs and is_withdrawn(course, theirs[m])]
         kept = {m: r for m, r in theirs.items() if m not in gone}
-        cells = [format_score(kept[m].get("score") or 0.0) if m in kept else "" for m in columns]
+        cells = [_cell(kept.get(m), n) for m, n in layout]
         total = sum(float(r.get("score") or 0.0) for r in kept.values())
+        pending = sum(1 for r in kept.values() for i in r.get("items", [])
+                      if i.get("status") == "manual")
         rows.append([sid, name, email, "yes" if listed else "no", *cells,
-                     format_score(total) if kept else "", " ".join(gone)])
+                     format_score(total) if kept else "", str(pending) if kept else "",
+                     " ".join(gone)])
     return header, rows
+
+
+def _cell(record: dict[str, Any] | None, notebook: str | None) -> str:
+    """A module's score, or (notebook given) that notebook's score before any late penalty."""
+    if record is None:
+        return ""
+    if notebook is None:
+        return format_score(record.get("score") or 0.0)
+    part = next((n for n in record.get("notebooks") or [] if n["notebook"] == notebook), None)
+    return format_score(part["score"]) if part else ""
 
 
 def render_csv(course: Course, gradebook: Gradebook) -> str:

@@ -36,6 +36,9 @@ class StatusRow:
     failed: int
     withdrawn: tuple[str, ...] = ()       # students whose submission folder is gone
     off_roster: tuple[str, ...] = ()      # graded students not on the roster (not in the mean)
+    needs_manual: int = 0                 # items waiting for a manual grade
+    # an assignment of several notebooks: (notebook, mean score, max score) of each
+    notebooks: tuple[tuple[str, float | None, float], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -72,8 +75,28 @@ def status_rows(course: Course, gradebook: Gradebook) -> list[StatusRow]:
             withdrawn=withdrawn,
             off_roster=tuple(sorted(r["student"] for r in records
                                     if not on_roster(roster, r["student"]))),
+            needs_manual=sum(1 for r in records for i in r.get("items", [])
+                             if i.get("status") == "manual"),
+            notebooks=_notebook_means(records, roster),
         ))
     return rows
+
+
+def _notebook_means(records: list[dict[str, Any]], roster: Any
+                    ) -> tuple[tuple[str, float | None, float], ...]:
+    parts: dict[str, list[float]] = {}
+    maxima: dict[str, float] = {}
+    for record in records:
+        notebooks = record.get("notebooks") or []
+        if len(notebooks) < 2:
+            continue
+        for part in notebooks:
+            scores = parts.setdefault(part["notebook"], [])
+            maxima[part["notebook"]] = float(part.get("max_score") or 0.0)
+            if on_roster(roster, record["student"]):
+                scores.append(float(part.get("score") or 0.0))
+    return tuple((name, round(mean(scores), 2) if scores else None, maxima[name])
+                 for name, scores in parts.items())
 
 
 def status_table(course: Course, rows: list[StatusRow]) -> Table:
@@ -82,8 +105,8 @@ def status_table(course: Course, rows: list[StatusRow]) -> Table:
     table.add_column("module", no_wrap=True)
     table.add_column("title", overflow="ellipsis", max_width=22, no_wrap=True, style="dim")
     table.add_column("due", no_wrap=True)
-    for name in ("submitted", "graded", "mean score", "late", "failed", "withdrawn",
-                 "not on roster"):
+    for name in ("submitted", "graded", "mean score", "late", "failed", "needs manual",
+                 "withdrawn", "not on roster"):
         table.add_column(name, justify="right", no_wrap=True)
     for row in rows:
         score = format_number(row.mean_score)
@@ -97,10 +120,16 @@ def status_table(course: Course, rows: list[StatusRow]) -> Table:
             score,
             f"[yellow]{row.late}[/]" if row.late else "0",
             f"[red]{row.failed}[/]" if row.failed else "0",
+            f"[cyan]{row.needs_manual}[/]" if row.needs_manual else "0",
             f"[yellow]{len(row.withdrawn)}[/]" if row.withdrawn else "0",
             f"[yellow]{len(row.off_roster)}[/]" if row.off_roster else "0",
         )
-    table.caption = ("failed = status error/invalid/missing or an item crashed; mean is after "
+        for name, part_mean, part_max in row.notebooks:
+            table.add_row(f"  {name}", "", "", "", "",
+                          format_score(part_mean, part_max) if part_mean is not None else "–",
+                          "", "", "", "", "")
+    table.caption = ("failed = status error/invalid/missing or an item crashed; needs manual = "
+                     "items waiting for `grader formgrade` or `grader manual import`; mean is after "
                      "late penalties, of roster students only; withdrawn = graded, but the "
                      "submission folder is gone")
     table.caption_justify = "left"

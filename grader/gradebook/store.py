@@ -154,7 +154,10 @@ class Gradebook:
             source_digest=result.get("source_digest"),
             result_json=payload,
         )
-        item_rows = [dict(item_id=str(i["id"]), kind=str(i.get("kind", "test")),
+        # several notebooks may reuse a grade_id: their items are NOTEBOOK_STEM/ID here
+        several = len(result.get("notebooks") or []) > 1
+        item_rows = [dict(item_id=(f"{str(i.get('notebook', '')).removesuffix('.ipynb')}/{i['id']}"
+                                   if several else str(i["id"])), kind=str(i.get("kind", "test")),
                           points=_number(i.get("points"), f"item {i['id']} points"),
                           score=_number(i.get("score"), f"item {i['id']} score"),
                           status=str(i.get("status", "")), message=str(i.get("message") or ""))

@@ -43,6 +43,7 @@ GUARANTEE_WORDS = {
                       "The tests ran in the same process as your code."),
 }
 NOTICE_LABELS = {
+    "cell_error": ("Error in a cell", "warn"),
     "tampered": ("Locked cell changed", "warn"), "restored": ("Cell put back", "warn"),
     "renamed": ("Notebook renamed", "info"), "truncated_output": ("Output cut", "muted"),
     "timeout": ("Cell timed out", "bad"), "crashed": ("Cell crashed", "bad"),
@@ -94,6 +95,10 @@ def _item_view(raw: dict[str, Any], show_expected: bool) -> dict[str, Any]:
         "matched": sum(1 for f in fields if f["ok"] is True),
         "scored": sum(1 for f in fields if not f["volatile"]),
         "traceback": "\n".join(name_cell_frames([str(line).rstrip("\n") for line in traceback])),
+        "notebook": str(raw.get("notebook") or ""),
+        "comment": str((raw.get("manual") or {}).get("comment") or ""),
+        "graded_by_hand": bool(raw.get("manual")),
+        "regrade": bool((raw.get("manual") or {}).get("stale")),
     }
 
 
@@ -154,7 +159,11 @@ def feedback_context(course: Course, result: dict[str, Any], *,
         "submission_digest": result.get("submission_digest") or "",
         "items": items,
         "counts": counts,
-        "manual_items": [i for i in items if i["kind"] == "manual" or i["status"] == "manual"],
+        "manual_items": [i for i in items if i["status"] == "manual"],
+        "notebooks": [{"notebook": str(n.get("notebook", "")), "status": str(n.get("status", "")),
+                       "score": float(n.get("score") or 0.0),
+                       "max_score": float(n.get("max_score") or 0.0)}
+                      for n in result.get("notebooks") or []],
         "unit_tests": [{"name": str(t.get("name", "")), "status": str(t.get("status", "")),
                         "message": str(t.get("message") or "")} for t in result.get("unit_tests") or []],
         "notices": [_notice_view(n) for n in result.get("notices") or []],

@@ -1,0 +1,242 @@
+"""Assignments of one or more notebooks (nbgrader's layout: source/ASSIGNMENT/*.ipynb).
+
+Each notebook is graded as a module of its own (its own merge, run, reference and
+release) by `grade_submission`; this module finds each expected notebook in the
+submission folder, grades them one after the other with one warm engine, and adds
+them up into one result per assignment: the items (each naming its notebook), a
+`notebooks` list with every notebook's status, score and maximum, and the total with
+the late policy applied once, to the assignment. A one-notebook module (TinyTorch's
+`*_dev.py`) gives the same record as `grade_submission` plus that list.
+"""
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from nbformat import NotebookNode
+
+from grader.course import Course
+from grader.harness.grade import Graded, base_result, digest_file, grade_submission
+from grader.harness.merge import Notice
+from grader.harness.plan import limits_of
+from grader.harness.reference import Reference
+from grader.harness.session import (GradingContext, _Borrowed, engine_for, open_context,
+                                    reference_for)
+from grader.late import apply_penalty
+from grader.module import Module, load_notebooks
+from grader.release import build_release
+
+TIMESTAMP = "timestamp.txt"
+
+
+@dataclass
+class AssignmentGraded(Graded):
+    executed_all: dict[str, NotebookNode] = field(default_factory=dict)  # file name -> notebook
+
+
+@dataclass
+class AssignmentContext:
+    """One GradingContext per notebook, all sharing one engine."""
+    contexts: list[GradingContext]
+
+    @property
+    def course(self) -> Course:
+        return self.contexts[0].course
+
+    @property
+    def module(self) -> Module:
+        return self.contexts[0].module
+
+    @property
+    def notebooks(self) -> list[Module]:
+        return [ctx.module for ctx in self.contexts]
+
+    def close(self) -> None:
+        self.contexts[0].engine.close()
+
+    def __enter__(self) -> "AssignmentContext":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def combined_digest(references: list[Reference]) -> str:
+    """The source digest of an assignment: one notebook's own, else a hash of all."""
+    if len(references) == 1:
+        return references[0].digest
+    return hashlib.sha256(":".join(r.digest for r in references).encode()).hexdigest()
+
+
+def references_for(course: Course, module_id: str, *, isolation: str = "auto"
+                   ) -> tuple[list[Module], list[Reference]]:
+    """Every notebook of the module and its reference (cached; computed if stale)."""
+    notebooks = load_notebooks(course.root, module_id)
+    engine = None
+    refs = []
+    try:
+        for module in notebooks:
+            def borrow(module=module):
+                nonlocal engine
+                if engine is None:
+                    engine = engine_for(course, module_id, isolation=isolation)
+                    engine.start()
+                return _Borrowed(engine)
+            refs.append(reference_for(course, module, borrow))
+    finally:
+        if engine is not None:
+            engine.close()
+    return notebooks, refs
+
+
+def open_assignment(course: Course, module_id: str, *, timeout_s: float | None = None,
+                    memory_mb: int | None = None, isolation: str = "auto",
+                    references: list[Reference] | None = None) -> AssignmentContext:
+    notebooks = load_notebooks(course.root, module_id)
+    if len(notebooks) == 1:
+        return AssignmentContext([open_context(
+            course, module_id, timeout_s=timeout_s, memory_mb=memory_mb, isolation=isolation,
+            reference=references[0] if references else None)])
+    engine = engine_for(course, module_id, isolation=isolation)
+    engine.start()
+    try:
+        contexts = []
+        for n, module in enumerate(notebooks):
+            ref = (references[n] if references else
+                   reference_for(course, module, lambda: _Borrowed(engine)))
+            contexts.append(GradingContext(
+                course=course, module=module, released=build_release(course, module, ref.shapes()),
+                reference=ref, limits=limits_of(course.policy, timeout_s=timeout_s,
+                                                memory_mb=memory_mb),
+                engine=engine))
+    except BaseException:
+        engine.close()
+        raise
+    return AssignmentContext(contexts)
+
+
+def locate_all(folder: Path, expected: list[str]) -> tuple[dict[str, Path | None], list[Notice]]:
+    """Each expected notebook by its name. If exactly one expected name is missing and
+    exactly one unexpected .ipynb is there, it stands for that one (`renamed`); any
+    other unexpected notebook is ignored, with a notice that says why."""
+    found: dict[str, Path | None] = {name: (folder / name if (folder / name).is_file() else None)
+                                     for name in expected}
+    others = sorted(p for p in folder.glob("*.ipynb")
+                    if p.is_file() and p.name not in expected) if folder.is_dir() else []
+    notices: list[Notice] = []
+    missing = [name for name, path in found.items() if path is None]
+    if len(missing) == 1 and len(others) == 1:
+        found[missing[0]] = others[0]
+        notices.append(Notice("renamed", None,
+                              f"expected {missing[0]} but found {others[0].name}; graded that "
+                              f"notebook (name it {missing[0]} next time)"))
+        others = []
+    for path in others:
+        why = ("every expected notebook is there" if not missing else
+               f"it cannot tell which of {', '.join(missing)} it is meant to be")
+        notices.append(Notice("ignored", None,
+                              f"{path.name} was not graded: the assignment expects "
+                              f"{', '.join(expected)}, and {why}"))
+    return found, notices
+
+
+def _stage(folder: Path, path: Path, name: str, tmp: Path) -> Path:
+    """A view of the submission folder for one notebook: its data files, and the
+    notebook under its expected name (the other notebooks left out)."""
+    view = tmp / name.removesuffix(".ipynb")
+    view.mkdir()
+    for item in folder.iterdir():
+        if item.suffix == ".ipynb" or item.name == TIMESTAMP:
+            continue
+        if item.is_dir():
+            shutil.copytree(item, view / item.name, symlinks=True)
+        elif item.is_file():
+            shutil.copy2(item, view / item.name)
+    shutil.copy2(path, view / name)
+    return view
+
+
+def _tag(records: list[dict[str, Any]], notebook: str) -> list[dict[str, Any]]:
+    return [{**r, "notebook": notebook} for r in records]
+
+
+def notebook_summary(result: dict[str, Any]) -> dict[str, Any]:
+    return {"notebook": result["notebook"], "status": result["status"],
+            "score": round(sum(i["score"] for i in result["items"]), 4),
+            "max_score": result["max_score"],
+            "needs_manual_grading": sum(1 for i in result["items"] if i["status"] == "manual")}
+
+
+def grade_assignment(actx: AssignmentContext, student: str, folder: Path, late=None) -> Graded:
+    """Grade `folder` (submitted/STUDENT/MODULE): every notebook, then the total."""
+    if len(actx.contexts) == 1:
+        ctx = actx.contexts[0]
+        graded = grade_submission(ctx, student, folder, late=late)
+        result = graded.result
+        name = ctx.module.notebook_name
+        result["items"] = _tag(result["items"], name)
+        result["unit_tests"] = _tag(result["unit_tests"], name)
+        result["notebooks"] = [{**notebook_summary(result), "notebook": name}]
+        return AssignmentGraded(result=result, executed=graded.executed,
+                                executed_all={result["notebook"]: graded.executed}
+                                if graded.executed is not None else {})
+    started = time.perf_counter()
+    names = [ctx.module.notebook_name for ctx in actx.contexts]
+    found, notices = locate_all(folder, names)
+    parts: list[dict[str, Any]] = []
+    executed: dict[str, NotebookNode] = {}
+    with tempfile.TemporaryDirectory(prefix="grader-nb-") as tmp:
+        for ctx, name in zip(actx.contexts, names):
+            path = found[name]
+            view = _stage(folder, path, name, Path(tmp)) if path is not None else Path(tmp) / "none"
+            part = grade_submission(ctx, student, view, late=None)
+            if part.executed is not None:
+                executed[name] = part.executed
+            parts.append(part.result)
+    max_score = sum(ctx.module.max_score for ctx in actx.contexts)
+    result = base_result(actx.module, student, ", ".join(names),
+                         combined_digest([ctx.reference for ctx in actx.contexts]))
+    result["max_score"] = max_score
+    result["submission_digest"] = hashlib.sha256(
+        ":".join(digest_file(p) for p in found.values()).encode()).hexdigest()
+    statuses = {p["status"] for p in parts}
+    result["status"] = ("graded" if "graded" in statuses else
+                        "invalid" if "invalid" in statuses else "missing")
+    for part, name in zip(parts, names):
+        result["items"] += _tag(part["items"], name)
+        result["unit_tests"] += _tag(part["unit_tests"], name)
+        notices += [Notice(n["kind"], n["cell"], f"{name}: {n['message']}") for n in part["notices"]]
+    graded_parts = [p for p in parts if "isolation" in p]
+    if graded_parts:
+        result["isolation"] = graded_parts[0]["isolation"]
+        result["restarts"] = sum(p.get("restarts", 0) for p in graded_parts)
+    result["notebooks"] = [{**notebook_summary(p), "notebook": name}
+                           for p, name in zip(parts, names)]
+    raw = round(sum(i["score"] for i in result["items"]), 4)
+    fraction = 0.0
+    if late is not None and result["status"] == "graded":
+        submitted_at, days_late, fraction, *note = late(folder)
+        if note and note[0]:
+            notices.append(Notice("late", None, note[0]))
+        result["submitted_at"] = submitted_at.isoformat() if submitted_at else None
+        result["days_late"] = days_late
+    result["score"], result["late_penalty"] = apply_penalty(raw, max_score, fraction)
+    if fraction > 0:
+        notices.append(Notice("late", None, f"submitted {result['days_late']:.2f} days late: "
+                                            f"-{result['late_penalty']:g} points"))
+    result["notices"] = [n.as_dict() for n in notices]
+    result["duration_s"] = round(time.perf_counter() - started, 3)
+    return AssignmentGraded(result=result, executed=next(iter(executed.values()), None),
+                            executed_all=executed)
+
+
+def planned_reference(references: list[Reference]) -> Reference:
+    """One Reference standing for the assignment in a batch plan (its digest decides
+    which submissions are up to date)."""
+    return references[0] if len(references) == 1 else replace(
+        references[0], digest=combined_digest(references))
