@@ -65,6 +65,11 @@ class Student:
     id: str
     name: str = ""
     email: str = ""
+    # optional roster columns an LMS matches students by (`grader export --format canvas|lms`)
+    sis_id: str = ""           # Canvas "SIS User ID"
+    login_id: str = ""         # Canvas "SIS Login ID", Moodle/Blackboard username
+    section: str = ""
+    lms_id: str = ""           # the LMS's own user id (Canvas "ID")
 
 
 @dataclass
@@ -299,9 +304,13 @@ def load_course(root: Path | str = ".") -> Course:
     )
 
 
+LMS_COLUMNS = ("sis_id", "login_id", "section", "lms_id")
+
+
 def load_roster(path: Path) -> list[Student]:
     """Read roster.csv: grader's columns (id, name, email) or nbgrader's (id, first_name,
-    last_name, email). A missing roster is an empty class."""
+    last_name, email), and optionally sis_id, login_id, section, lms_id (how an LMS knows
+    the student). A missing roster is an empty class."""
     if not path.is_file():
         return []
     with path.open(newline="", encoding="utf-8") as handle:
@@ -323,7 +332,8 @@ def load_roster(path: Path) -> list[Student]:
                 part for part in ((row.get("first_name") or "").strip(),
                                   (row.get("last_name") or "").strip()) if part)
             students.append(Student(id=student_id, name=name,
-                                    email=(row.get("email") or "").strip()))
+                                    email=(row.get("email") or "").strip(),
+                                    **{key: (row.get(key) or "").strip() for key in LMS_COLUMNS}))
     return students
 
 

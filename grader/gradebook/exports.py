@@ -24,7 +24,7 @@ from grader.formatting import format_number as format_score  # 36.666 -> '36.67'
 from grader.gradebook.cohort import is_withdrawn, on_roster, roster_ids
 from grader.gradebook.store import Gradebook, open_gradebook
 
-FORMATS = ("csv", "json")
+FORMATS = ("csv", "json", "canvas", "lms")    # canvas, lms: grader/gradebook/lms.py
 
 
 def grades_table(course: Course, gradebook: Gradebook) -> tuple[list[str], list[list[str]]]:
@@ -98,13 +98,24 @@ def render_json(course: Course, gradebook: Gradebook) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-def export_grades(course: Course, *, fmt: Literal["csv", "json"] | str, output: Path | None = None,
-                  db_url: str | None = None) -> None:
-    """Write the grades as CSV or JSON to `output`, or to standard output when None."""
+def export_grades(course: Course, *, fmt: Literal["csv", "json", "canvas", "lms"] | str,
+                  output: Path | None = None, db_url: str | None = None,
+                  column_map: Path | None = None) -> None:
+    """Write the grades as CSV, JSON, Canvas's gradebook CSV or an LMS layout given by
+    `column_map` (format "lms") to `output`, or to standard output when None."""
+    from grader.gradebook import lms
     if fmt not in FORMATS:
         raise ConfigError(f"unknown export format {fmt!r}; use one of: {', '.join(FORMATS)}")
+    if (fmt == "lms") != (column_map is not None):
+        raise ConfigError("--map FILE goes with --format lms (and --format lms needs it)")
+    mapping = lms.load_map(Path(column_map), course) if column_map is not None else None
     with open_gradebook(db_url or course.db_url, read_only=True) as gradebook:
-        text = render_csv(course, gradebook) if fmt == "csv" else render_json(course, gradebook)
+        if fmt == "canvas":
+            text = lms.render_canvas(course, gradebook)
+        elif mapping is not None:
+            text = lms.render_mapped(course, gradebook, mapping)
+        else:
+            text = render_csv(course, gradebook) if fmt == "csv" else render_json(course, gradebook)
     if output is None:
         sys.stdout.write(text)
         sys.stdout.flush()
