@@ -80,7 +80,10 @@ def test_reference_failing_its_graded_test(course: TinyCourse):
     run = course.validate(TINY)
     assert run.failed() == {(TINY, "reference")}
     problem = only_problem(run)
-    assert problem.startswith(f"{TINY_PY}:{course.header('test-tiny-comprehensive')}: {TINY}: "
+    # the line of the check that failed, inside the locked test
+    failing = course.line('assert double(-2) == -4, "double(-2) should be -4"')
+    assert failing > course.header('test-tiny-comprehensive')
+    assert problem.startswith(f"{TINY_PY}:{failing}: {TINY}: "
                               "the reference earns 0/3 on 'test-tiny-comprehensive': ")
     assert "double(-2) should be -4" in problem
 
