@@ -41,11 +41,12 @@ def profile_batch(course: Any, students: list[str], out: Path) -> dict[str, Any]
     from grader.autograde.discover import discover, folder_digest
     from grader.gradebook.store import open_gradebook
     from grader.harness.grade import grade_submission
-    from grader.harness.reference import reference
-    from grader.harness.session import open_context
+    from grader.harness.session import engine_for, open_context, reference_for
+    from grader.module import load_module
 
     submissions = discover(course, MODULE, students)
-    ref = reference(course, MODULE)
+    module = load_module(course.root, MODULE, course=course)
+    ref = reference_for(course, module, lambda: engine_for(course, MODULE))
     outputs = Outputs(course, open_gradebook(course.db_url))
     late = late_checker(course, MODULE)
     t0 = time.perf_counter()
@@ -75,13 +76,19 @@ def profile_batch(course: Any, students: list[str], out: Path) -> dict[str, Any]
 
     stats = pstats.Stats(profiler)
     engine_s = _cumulative(stats, "recording_run", "bench/profiling.py")
-    cells_s = sum(c.duration_s for r in runs for c in r.cells)
-    calls_s = sum(c.duration_s for r in runs for c in r.calls)
+    # the supervisor's own clock (RunResult.timings): what the engine spent where
+    def timed(key: str) -> float:
+        return sum(r.timings.get(key, 0.0) for r in runs)
+    cells_s, calls_s = timed("cells"), timed("calls")
+    compute_s = sum(c.duration_s for r in runs for c in r.cells) + \
+        sum(c.duration_s for r in runs for c in r.calls)
     in_sandbox_s = sum(r.duration_s for r in runs)
     parts = [("student cells running in the kernel", cells_s),
-             ("graded calls (tests, assessments, unit tests)", calls_s),
-             ("sandbox fork, namespaces, copy-in, tear-down", max(0.0, in_sandbox_s - cells_s - calls_s)),
-             ("engine pipe round trip (pickle the job and result)", max(0.0, engine_s - in_sandbox_s))]
+             ("graded calls (trusted driver, assessments, unit tests)", calls_s),
+             ("sandbox start: fork, cgroup, namespaces, root, copy-in", timed("sandbox")),
+             ("sandbox tear-down: kill, cgroup removal", timed("teardown")),
+             ("engine round trip (job and result, supervisor fork)",
+              max(0.0, engine_s - in_sandbox_s))]
     parts += [(label, _cumulative(stats, name, suffix)) for label, name, suffix in HOST_PARTS]
     # write_atomic is called inside Outputs.write after feedback; the parts do not nest
     parts.append(("other (Python overhead, logging, ...)", max(0.0, total - sum(p[1] for p in parts))))
@@ -99,6 +106,9 @@ def profile_batch(course: Any, students: list[str], out: Path) -> dict[str, Any]
     return {
         "submissions": len(submissions), "seconds": round(total, 3),
         "per_submission_s": round(total / n, 4), "engine_start_s": round(open_s, 3),
+        # what a submission costs beyond its own code's compute (cells and calls as they
+        # measure themselves in the kernel and the driver)
+        "overhead_per_submission_s": round(max(0.0, total - compute_s) / n, 4),
         "breakdown": [{"what": label, "seconds": round(s, 3), "share": round(s / total, 4)}
                       for label, s in sorted(parts, key=lambda p: -p[1])],
         "slowest_cells": [{"cell": k, "seconds_per_submission": round(v / n, 4)}

@@ -219,7 +219,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from grader.course import load_course
     from grader.export import build
-    from grader.harness.reference import reference
+    from grader.harness.session import engine_for, reference_for
+    from grader.module import load_module
 
     log(f"building {args.n} submissions of {MODULE} in {WORK}")
     course_root, kinds = make_course(args.n)
@@ -227,7 +228,9 @@ def main(argv: list[str] | None = None) -> int:
     course = load_course(course_root)
     stage = build(course, before=MODULE).path
     t0 = time.perf_counter()
-    reference(course, MODULE)            # once per source change, like generate_assignment
+    module = load_module(course.root, MODULE, course=course)
+    reference_for(course, module, lambda: engine_for(course, MODULE))   # once per source
+    # change, like nbgrader's generate_assignment
     reference_s = time.perf_counter() - t0
     results: dict[str, Any] = {
         "n": args.n, "module": MODULE, "workers": args.workers,
