@@ -15,7 +15,7 @@ TONE_STYLE = {"ok": "green", "warn": "yellow", "info": "cyan", "bad": "red", "mu
 @click.command()
 @click.argument("notebook", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the result record as JSON.")
-@click.option("--timeout", type=float, help="Seconds per cell (default: the course's, or 30).")
+@click.option("--timeout", type=click.FloatRange(min=0.1), help="Seconds per cell (default: the course's, or 30).")
 @click.pass_context
 def check(ctx: click.Context, notebook: Path, as_json: bool, timeout: float | None) -> None:
     """Self-check a notebook before submitting it.

@@ -147,7 +147,7 @@ class JobSupervisor:
 
     # -- the job ---------------------------------------------------------------------------
     def run(self) -> RunResult:
-        self.jobdir = tempfile.mkdtemp(prefix="grader-job-")
+        self.jobdir = tempfile.mkdtemp(prefix=f"grader-job-{os.getpid()}-")
         try:
             mark = time.monotonic()
             for i in range(len(self.job.cells)):

@@ -139,7 +139,8 @@ def main() -> None:
             layout, why = cgroups.probe()
             if layout is None:
                 notes.append(f"cgroups unavailable: {why}")
-        ipython_dir = tempfile.mkdtemp(prefix="grader-ipython-")
+        remove_stale_folders()
+        ipython_dir = tempfile.mkdtemp(prefix=f"grader-ipython-{os.getpid()}-")
         init["ipython_dir"] = ipython_dir
         shell, warnings = warm(init)
         report = isolation_report(mode, notes, layout)
@@ -184,6 +185,7 @@ def serve(template: Any, report: IsolationReport, layout: Any, init: dict[str, A
         status = _fork_sandboxes(mine, spid, template)
         mine.close()
         _sweep()
+        remove_stale_folders(spid)   # the supervisor's, if it was killed before its cleanup
         if status != 0:
             send_pickle(proto_out, ("error", f"the job's supervisor died (status {status})", ""))
 
@@ -259,6 +261,35 @@ def _reap(spid: int, status: int | None, block: bool = False) -> int | None:
             status = os.waitstatus_to_exitcode(raw)
             if block:
                 return status
+
+
+def remove_stale_folders(owner: int | None = None) -> None:
+    """Remove the temp folders (`grader-job-PID-*`, `grader-ipython-PID-*`) of processes
+    that are gone, e.g. killed before their own cleanup ran; or those of `owner`."""
+    import re
+    import shutil
+    pattern = re.compile(r"^grader-(?:job|ipython)-(\d+)-")
+    root = tempfile.gettempdir()
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return
+    for name in names:
+        found = pattern.match(name)
+        if not found:
+            continue
+        pid = int(found.group(1))
+        if owner is not None and pid != owner:
+            continue
+        if owner is None:
+            try:
+                os.kill(pid, 0)
+                continue          # still alive
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                continue          # alive, someone else's
+        shutil.rmtree(os.path.join(root, name), ignore_errors=True)
 
 
 def _sweep() -> None:

@@ -280,3 +280,26 @@ def test_hidden_path_inside_allow_list_is_masked(tmp_path: Path) -> None:
     with Engine(preload=[], hide=[Path("/usr/share/doc")]) as eng:
         res = run(eng, "import os\nprint(os.listdir('/usr/share/doc'), os.path.isdir('/usr/share'))")
         assert stdout_of(res.cells[0]) == "[] True\n"
+
+
+def test_temp_folders_of_killed_engines_are_removed(tmp_path, monkeypatch) -> None:
+    """A supervisor or template killed before its own cleanup leaves its temp folder; the
+    next template removes the folders of processes that are gone."""
+    import subprocess
+    import tempfile
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    stale = Path(tempfile.gettempdir()) / f"grader-job-{gone.pid}-stale"
+    stale.mkdir()
+    (stale / "work").mkdir()
+    mine = Path(tempfile.gettempdir()) / f"grader-job-{os.getpid()}-alive"
+    mine.mkdir()
+    try:
+        with Engine(preload=[]) as eng:
+            eng.run(Job(cells=[Cell("c", "1")], limits=FAST))
+        assert not stale.exists()
+        assert mine.exists()     # its owner (this process) is alive
+    finally:
+        import shutil
+        shutil.rmtree(stale, ignore_errors=True)
+        shutil.rmtree(mine, ignore_errors=True)
