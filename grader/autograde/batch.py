@@ -28,6 +28,7 @@ from grader.harness.grade import (TIMESTAMP, Graded, base_result, grade_submissi
                                   zero_items)
 from grader.harness.reference import Reference
 from grader.harness.session import GradingContext, engine_for, open_context, reference_for
+from grader.extensions import extension_changed, load_extensions
 from grader.late import assess_late, read_submission_time
 from grader.harness.assignment import (AssignmentContext, grade_assignment, open_assignment,
                                        planned_reference, references_for)
@@ -88,21 +89,32 @@ def plan_module(course: Course, module_id: str, *, students: list[str] | None, f
     submissions = discover(course, module_id, students)
     summary.submissions = len(submissions)
     reference = planned_reference(references)
-    todo = [s for s in submissions if force or not is_up_to_date(course, s, reference.digest)]
+    extensions = load_extensions(course)
+    # an extension granted or changed since a result was written changes its penalty
+    todo = [s for s in submissions if force or not is_up_to_date(course, s, reference.digest)
+            or extension_changed(course, s.result_path(course),
+                                 extensions.get((s.student, module_id)))]
     summary.skipped = len(submissions) - len(todo)
     return Plan(module, summary, reference, todo, started, references)
 
 
 def late_checker(course: Course, module_id: str) -> Callable[[Path], tuple]:
-    due = course.module(module_id).due
+    """The late policy for submitted/STUDENT/MODULE folders, with the student's
+    extension from course/extensions.csv when there is one (grader/extensions.py)."""
+    module_due = course.module(module_id).due
+    extensions = load_extensions(course)
 
     def check(folder: Path):
         """(submitted_at, days_late, penalty_fraction, notice or None)."""
+        extension = extensions.get((folder.parent.name, module_id))
+        due = extension.due if extension else module_due
         submitted_at, notice = read_submission_time(folder / TIMESTAMP)
         verdict = assess_late(course.late, due, submitted_at)
         # without a due date the time does not matter: no notice about it
+        notes = [n for n in (extension.notice() if extension else None,
+                             notice if due is not None else None) if n]
         return (submitted_at, verdict.days_late, verdict.penalty_fraction,
-                notice if due is not None else None)
+                "; ".join(notes) or None)
     return check
 
 

@@ -34,6 +34,7 @@ import nbformat
 from grader.autograde.batch import ModuleSummary, Outputs, error_result, late_checker, plan_module
 from grader.autograde.discover import Submission, folder_digest
 from grader.course import COURSE_FILE, Course, load_course
+from grader.extensions import EXTENSIONS_FILE
 from grader.errors import ConfigError
 from grader.export import build
 from grader.harness.grade import Graded, grade_submission
@@ -69,8 +70,9 @@ def _add_bytes(tar: tarfile.TarFile, arcname: str, data: bytes) -> None:
 
 def pack_course(course: Course, module_id: str) -> bytes:
     """What a worker needs to grade `module_id`: course.toml, the sources of the module
-    and the modules before it (the stage build is checked against them), the stage build
-    and the cached reference. Nothing else (no roster, no submissions, no gradebook)."""
+    and the modules before it (the stage build is checked against them), the stage build,
+    the cached reference and course/extensions.csv if there is one. Nothing else (no
+    roster, no submissions, no gradebook)."""
     ref_path = cache_path(course, load_module(course.root, module_id))
     stage = course.build_dir / "stages" / module_id
     if not ref_path.is_file() or not stage.is_dir():
@@ -79,6 +81,8 @@ def pack_course(course: Course, module_id: str) -> bytes:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz", compresslevel=6) as tar:
         _add_bytes(tar, str(COURSE_FILE), (course.root / COURSE_FILE).read_bytes())
+        if (course.root / EXTENSIONS_FILE).is_file():     # the late policy reads it
+            _add_bytes(tar, str(EXTENSIONS_FILE), (course.root / EXTENSIONS_FILE).read_bytes())
         for config in [*course.modules_before(module_id), course.module(module_id)]:
             folder = course.source_dir / config.id
             if folder.is_dir():

@@ -4,8 +4,9 @@ CSV: one row per roster student (roster order), then anyone else who submitted
 (`on_roster` = no), a column per module in course order (empty = no submission),
 the total, and `withdrawn`: the modules whose result stands without its submission
 folder (grader/gradebook/cohort.py); their cells are empty and the total leaves them
-out. JSON: `{"course": id, "results": [result records]}`, each record with
-`on_roster` and `withdrawn` flags.
+out; `extensions`: the modules graded with a deadline extension (course/extensions.csv)
+and the due date that applied. JSON: `{"course": id, "results": [result records]}`,
+each record with `on_roster` and `withdrawn` flags.
 Without an output file the data goes to standard output and nothing else does.
 """
 from __future__ import annotations
@@ -55,7 +56,7 @@ def grades_table(course: Course, gradebook: Gradebook) -> tuple[list[str], list[
               for cell in [(m, None), *((m, n) for n in parts.get(m, []))]]
     header = ["student", "name", "email", "on_roster",
               *(m if n is None else f"{m}/{n.removesuffix('.ipynb')}" for m, n in layout),
-              "total", "needs_manual_grading", "withdrawn"]
+              "total", "needs_manual_grading", "withdrawn", "extensions"]
     rows: list[list[str]] = []
     for sid, name, email, listed in people:
         theirs = by_student.get(sid, {})
@@ -67,8 +68,15 @@ def grades_table(course: Course, gradebook: Gradebook) -> tuple[list[str], list[
                       if i.get("status") == "manual")
         rows.append([sid, name, email, "yes" if listed else "no", *cells,
                      format_score(total) if kept else "", str(pending) if kept else "",
-                     " ".join(gone)])
+                     " ".join(gone), _extensions(kept)])
     return header, rows
+
+
+def _extensions(kept: dict[str, dict[str, Any]]) -> str:
+    """`MODULE: extension: due ...` for each result graded with an extended due date."""
+    from grader.extensions import applied_extension
+    return "; ".join(f"{m}: {applied_extension(r)}" for m, r in kept.items()
+                     if applied_extension(r))
 
 
 def _cell(record: dict[str, Any] | None, notebook: str | None) -> str:

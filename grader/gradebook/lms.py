@@ -11,9 +11,10 @@ A withdrawn or missing result is an empty cell (Canvas leaves such a grade alone
 Generic (`--format lms --map FILE`), for Moodle, Blackboard and others: the map lists
 the output columns in order, each `HEADER = SOURCE`, where SOURCE is a roster field
 (id, name, email, sis_id, login_id, section, lms_id), `module:MODULE_ID` (that module's
-score) or `total`. A `.toml` map holds a `[columns]` table and optionally
-`points_row = "LABEL"` (a second row with each module's points) and `delimiter`; a
-`.csv` map has the header `column,source` and a row per column.
+score), `total`, or `extensions` (the deadline extensions the scores were graded
+with). A `.toml` map holds a `[columns]` table and optionally `points_row = "LABEL"` (a
+second row with each module's points) and `delimiter`; a `.csv` map has the header
+`column,source` and a row per column.
 """
 from __future__ import annotations
 
@@ -148,7 +149,7 @@ def load_map(path: Path, course: Course) -> ColumnMap:
 
 
 def _check_source(source: str, modules: set[str], path: Path, line: int | None) -> None:
-    if source in ROSTER_FIELDS or source == "total":
+    if source in ROSTER_FIELDS or source in ("total", "extensions"):
         return
     if source.startswith("module:"):
         if source[len("module:"):] in modules:
@@ -156,7 +157,7 @@ def _check_source(source: str, modules: set[str], path: Path, line: int | None) 
         raise ConfigError(f"{source!r} names no module of course.toml "
                           f"({', '.join(sorted(modules))})", path=path, line=line)
     raise ConfigError(f"unknown source {source!r}: use a roster field "
-                      f"({', '.join(ROSTER_FIELDS)}), module:MODULE_ID or total",
+                      f"({', '.join(ROSTER_FIELDS)}), module:MODULE_ID, total or extensions",
                       path=path, line=line)
 
 
@@ -177,6 +178,9 @@ def render_mapped(course: Course, gradebook: Gradebook, mapping: ColumnMap) -> s
         for _, source in mapping.columns:
             if source.startswith("module:"):
                 row.append(_score(theirs.get(source[len("module:"):])))
+            elif source == "extensions":
+                from grader.gradebook.exports import _extensions
+                row.append(_extensions(theirs))
             elif source == "total":
                 row.append(format_number(sum(float(r.get("score") or 0.0)
                                              for r in theirs.values())) if theirs else "")

@@ -39,7 +39,7 @@ def test_csv_export_to_stdout_is_only_the_data(course_dir: Path) -> None:
     header = run.stdout.splitlines()[0].split(",")
     course = load_course(course_dir)
     assert header == ["student", "name", "email", "on_roster", *[m.id for m in course.modules],
-                      "total", "needs_manual_grading", "withdrawn"]
+                      "total", "needs_manual_grading", "withdrawn", "extensions"]
     by_id = {row["student"]: row for row in rows}
     assert [row["student"] for row in rows] == ["alice", "bob", "carol", "dave", "mallory"]
     assert by_id["alice"][MODULE] == "40" and by_id["alice"]["total"] == "40"
