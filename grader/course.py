@@ -38,6 +38,8 @@ class Policy:
     memory_mb: int = 2048
     disk_mb: int = 256                    # the sandbox's working folder (tmpfs)
     pids_max: int = 256                   # processes and threads per sandbox
+    seed: int = -1                        # >= 0: random and numpy.random re-seeded before
+    # every cell (deterministic outputs and answers); -1: not seeded, as in Jupyter
     output_cap_bytes: int = 1_000_000
     show_expected: bool = False
 

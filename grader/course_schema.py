@@ -26,6 +26,7 @@ RANGES: dict[tuple[str, str], tuple[str, float | None, float | None, bool]] = {
     ("policy", "submission_timeout_s"): ("seconds, more than 0", 0, None, False),
     ("policy", "disk_mb"): ("megabytes, more than 0", 0, None, False),
     ("policy", "pids_max"): ("a number of processes, 8 or more", 8, None, True),
+    ("policy", "seed"): ("a seed, 0 or more (or -1: no seeding)", -1, None, True),
     ("policy", "output_cap_bytes"): ("bytes, more than 0", 0, None, False),
     ("assessment", "rel_tol"): ("a relative tolerance, 0 or more", 0, None, True),
     ("assessment", "abs_tol"): ("an absolute tolerance, 0 or more", 0, None, True),

@@ -38,6 +38,7 @@ class SandboxSetup:
     output_cap: int
     cgroup_folders: list[str]      # to join before forking G; empty: no cgroup
     pids_cgroup: bool
+    seed: int | None = None        # re-seed the random generators before every cell
 
 
 @dataclass
@@ -110,4 +111,4 @@ def _kernel(t: Template, setup: SandboxSetup, cmd_r: int, ev_w: int, home: str, 
     sys.path[:0] = ([t.framework_path] if t.framework_path else []) + [""]
     sys.dont_write_bytecode = True
     from .kernel.server import serve
-    serve(t.shell, CMD_FD, EVENT_FD, setup.output_cap)
+    serve(t.shell, CMD_FD, EVENT_FD, setup.output_cap, seed=setup.seed)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import socket
 import tempfile
 import time
@@ -196,7 +197,7 @@ class JobSupervisor:
                              work_dir_host=work, tmp_dir_host=tmp, disk_mb=self.limits.disk_mb,
                              memory_mb=self.limits.memory_mb,
                              output_cap=self.limits.output_cap_bytes, cgroup_folders=[],
-                             pids_cgroup=False)
+                             pids_cgroup=False, seed=self.limits.seed)
         name = f"job-{os.getpid()}-{n}"
         return Sandbox(template_sock=self.ctx.sock, template_pid=self.ctx.template_pid,
                        mode=self.ctx.mode, setup=setup, cgroup_layout=self.ctx.cgroups, name=name,
@@ -356,6 +357,12 @@ class JobSupervisor:
     def _driver_call(self, kernel: Sandbox, call: Call) -> CallResult:
         if self.driver is None:
             self.driver = Driver(self.job.helpers, self.job.framework)
+        if self.limits.seed is not None:   # the test's own randomness, as in the kernel
+            import random
+            random.seed(self.limits.seed)
+            numpy = sys.modules.get("numpy")
+            if numpy is not None:
+                numpy.random.seed(self.limits.seed)
         t0 = time.monotonic()
         deadline = self._deadline(self.limits.call_timeout_s)
         out = CappedText(self.limits.output_cap_bytes)

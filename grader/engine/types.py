@@ -34,6 +34,8 @@ class Limits:
     submission_timeout_s: float | None = None  # wall clock for the whole job
     disk_mb: int = 256                 # the working folder (tmpfs)
     pids_max: int = 256                # processes and threads in the sandbox
+    seed: int | None = None            # re-seed random and numpy.random before every cell
+    # (as Otter's intercell seeding): the same notebook then prints and answers the same
 
 
 @dataclass

@@ -28,7 +28,8 @@ def limits_of(policy: Policy, *, timeout_s: float | None = None,
                   memory_mb=memory_mb or policy.memory_mb,
                   output_cap_bytes=policy.output_cap_bytes,
                   submission_timeout_s=policy.submission_timeout_s,
-                  disk_mb=policy.disk_mb, pids_max=policy.pids_max)
+                  disk_mb=policy.disk_mb, pids_max=policy.pids_max,
+                  seed=policy.seed if policy.seed >= 0 else None)
 
 
 def trusted_helpers(module: Module) -> list[tuple[str, str, bool]]:
