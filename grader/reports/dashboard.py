@@ -18,6 +18,7 @@ from urllib.parse import quote
 from markupsafe import Markup
 
 from grader.course import Course, now_utc
+from grader.gradebook.cohort import in_statistics, roster_ids
 from grader.gradebook.status import is_late, status_rows
 from grader.gradebook.store import Gradebook
 from grader.reports.env import STATUS_LABELS, template_env
@@ -96,9 +97,12 @@ def _module_summaries(course: Course, records: list[dict[str, Any]]) -> list[Mod
     for record in records:
         by_module.setdefault(record["module"], []).append(record)
     summaries = []
+    roster = roster_ids(course)
     for module in course.modules:
         theirs = by_module.get(module.id, [])
-        scores = [float(r.get("score") or 0.0) for r in theirs]
+        # means and medians count the class only: not off-roster accounts, not withdrawn
+        scores = [float(r.get("score") or 0.0) for r in theirs
+                  if in_statistics(course, roster, r)]
         max_score = max((float(r.get("max_score") or 0.0) for r in theirs), default=0.0)
         items = _summarise_items(theirs)
         summaries.append(ModuleSummary(
