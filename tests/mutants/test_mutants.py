@@ -3,6 +3,7 @@ engine; which of them still earn full marks, per item; `grader validate --mutant
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from grader.errors import ConfigError
 from grader.module import load_module
 from grader.mutants.generate import generate, sample, solution_regions
 from grader.mutants.run import run_mutants
-from grader.validate import MUTANT_CHECK, mutants_skip, validate
+from grader.validate import mutants_skip
 
 from support.scale_course import GRADER, line_of, write_scale_course
 
@@ -85,12 +86,14 @@ def test_weak_test_survivors_errors_and_timeouts(scale_run) -> None:
 
 
 def test_validate_mutants_fails_below_min_score(tmp_path: Path) -> None:
-    root = write_scale_course(tmp_path / "course", extra_toml="\n[mutants]\nmin_score = 0.75\n")
-    outcomes = validate(load_course(root), ["01_scale"], mutants=True)
-    check = next(o for o in outcomes if o.check == MUTANT_CHECK)
-    assert not check.skipped
-    [problem] = check.problems          # the assessment kills every mutant of its cell
-    text = str(problem)
+    root = write_scale_course(tmp_path / "course",
+                              extra_toml="\n[mutants]\nmin_score = 0.75\ntimeout_s = 2\n")
+    proc = subprocess.run([str(GRADER), "--course", str(root), "validate", "01_scale",
+                           "--mutants"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1
+    assert re.search(r"01_scale\s+mutants\s+FAILED", proc.stderr)
+    # one problem: the assessment kills every mutant of its own cell
+    [text] = [line for line in proc.stdout.splitlines() if "[mutants]" in line]
     assert text.startswith(f"{SOURCE}:{line_of(root, 'test-scale-weak')}: 01_scale: "
                            "'test-scale-weak' kills ")
     assert "below [mutants] min_score 75%" in text and " survives: - " in text
