@@ -37,7 +37,8 @@ def summary_table(report: dict) -> Table:
 @click.option("--timeout", type=click.FloatRange(0, None, min_open=True),
               help="Seconds per cell and per graded call of a mutant (default 10).")
 @click.option("--mutant", "only", multiple=True, metavar="ID",
-              help="Also grade this mutant (an id from --json); repeatable.")
+              help="Grade this mutant first, picked by the sample or not (an id from --json); "
+                   "repeatable.")
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON on stdout.")
 @click.pass_context
 def mutants(ctx: click.Context, module: str, max_mutants: int | None, workers: int | None,
@@ -72,6 +73,11 @@ def mutants(ctx: click.Context, module: str, max_mutants: int | None, workers: i
         for m in item["survivors"]:
             err.print(f"{m['where']}: survives {item['id']}: {m['diff']}", markup=False,
                       highlight=False, soft_wrap=True)
+    broken = [m for m in data["mutants"] if m["harness_error"]]
+    if broken:
+        err.print(f"{len(broken)} mutant(s) could not be graded (a grader error, not counted): "
+                  f"{broken[0]['id']}: {broken[0]['harness_error']}", style="yellow",
+                  markup=False, highlight=False)
     err.print(f"mutation score {data['score']:.0%} in {data['duration_s']:.0f} s; page: {page}"
               if data["score"] is not None else f"no mutants graded; page: {page}")
     if as_json:

@@ -48,6 +48,11 @@ class MutantOutcome:
     mutant: Mutant
     killed_by: list[str] = field(default_factory=list)    # item ids that lost points
     failure: str | None = None     # "error" | "timeout" | "crashed" | "ungraded: ..."
+    harness_error: str | None = None   # grader itself failed: neither killed nor survived
+
+    @property
+    def killed(self) -> bool:
+        return self.harness_error is None and bool(self.killed_by or self.failure)
     scores: dict[str, float] = field(default_factory=dict)
     duration_s: float = 0.0
 
@@ -81,11 +86,16 @@ class MutantsReport:
 
     @property
     def killed(self) -> int:
-        return sum(1 for o in self.outcomes if o.killed_by or o.failure)
+        return sum(1 for o in self.outcomes if o.killed)
+
+    @property
+    def graded(self) -> list[MutantOutcome]:
+        """The outcomes that count (a mutant the harness failed on is left out)."""
+        return [o for o in self.outcomes if o.harness_error is None]
 
     @property
     def score(self) -> float | None:
-        return self.killed / len(self.outcomes) if self.outcomes else None
+        return self.killed / len(self.graded) if self.graded else None
 
     def where(self, line: int) -> str:
         return f"{self.source}:{line}"
@@ -97,14 +107,15 @@ class MutantsReport:
                     "after": m.after, "diff": m.diff}
         return {
             "module": self.module, "source": self.source, "seed": self.seed, "max": self.max,
-            "generated": self.generated, "graded": len(self.outcomes), "killed": self.killed,
+            "generated": self.generated, "graded": len(self.graded), "killed": self.killed,
             "score": _round(self.score), "duration_s": round(self.duration_s, 2),
             "items": [{"id": i.id, "kind": i.kind, "points": i.points,
                        "where": self.where(i.line), "mutants": len(i.in_scope),
                        "killed": len(i.killed), "score": _round(i.score), "skipped": i.skipped,
                        "survivors": [mutant(m) for m in i.survivors]} for i in self.items],
-            "mutants": [{**mutant(o.mutant), "status": "killed" if o.killed_by or o.failure
-                         else "survived", "killed_by": o.killed_by, "failure": o.failure,
+            "mutants": [{**mutant(o.mutant), "status": "not graded" if o.harness_error else
+                         "killed" if o.killed else "survived", "killed_by": o.killed_by,
+                         "failure": o.failure, "harness_error": o.harness_error,
                          "scores": o.scores, "duration_s": round(o.duration_s, 2)}
                         for o in self.outcomes],
         }
@@ -230,7 +241,7 @@ def run_mutants(course: Course, module_id: str, *, max_mutants: int | None = DEF
     for item in items:
         if item.skipped:
             continue
-        for o in report.outcomes:
+        for o in report.graded:
             if not in_scope(module, item.id, o.mutant):
                 continue
             item.in_scope.append(o.mutant.id)
@@ -260,7 +271,7 @@ def _grade_all(contexts: list[GradingContext], module: Module, picked: list[Muta
                                           f"mutant-{mutant.line}")
                 outcome = judge(module, mutant, result, executed, baseline_failures)
             except BaseException as exc:   # a harness failure on a mutant: report it, go on
-                outcome = MutantOutcome(mutant, failure=f"ungraded: {type(exc).__name__}: {exc}"[:200])
+                outcome = MutantOutcome(mutant, harness_error=f"{type(exc).__name__}: {exc}"[:200])
             outcome.duration_s = time.perf_counter() - t0
             done.put(outcome)
 
