@@ -30,6 +30,7 @@ from grader.harness.reference import Reference
 from grader.harness.session import GradingContext, engine_for, open_context, reference_for
 from grader.extensions import extension_changed, load_extensions
 from grader.late import assess_late, read_submission_time
+from grader.gradebook.manual import apply_stored
 from grader.harness.assignment import (AssignmentContext, grade_assignment, open_assignment,
                                        planned_reference, references_for)
 from grader.module import Module, load_module
@@ -127,6 +128,8 @@ class Outputs:
         self._names: dict[str, str] | None = None
 
     def write(self, submission: Submission, graded: Graded) -> None:
+        # manual grades given earlier stay, unless the answer they graded changed
+        graded.result = apply_stored(self.course, self.gradebook, graded.result)
         result = graded.result
         folder = self.course.autograded_dir / submission.student / submission.module
         executed = getattr(graded, "executed_all", None) or (

@@ -169,7 +169,8 @@ def notebook_summary(result: dict[str, Any]) -> dict[str, Any]:
     return {"notebook": result["notebook"], "status": result["status"],
             "score": round(sum(i["score"] for i in result["items"]), 4),
             "max_score": result["max_score"],
-            "needs_manual_grading": sum(1 for i in result["items"] if i["status"] == "manual")}
+            "needs_manual_grading": sum(1 for i in result["items"] if i["status"] == "manual"),
+            "submission_digest": result.get("submission_digest", "")}
 
 
 def grade_assignment(actx: AssignmentContext, student: str, folder: Path, late=None) -> Graded:

@@ -129,6 +129,7 @@ def _manual_item(item: GradedItem, merged: Merged, released: dict[str, str]) -> 
         student_text = "\n\n".join(c.cell.source for c in merged.cells
                                     if c.origin is None or not c.origin.nbgrader.get("locked"))
         return {"status": "manual", "score": 0.0, "message": "needs manual grading (task)",
+                "task": True,
                 "answer_digest": answer_digest(student_text)}
     cell = next((c for c in merged.cells if c.key == item.id), None)
     if cell is None:

@@ -54,7 +54,9 @@ ISOLATION_NOTICE = ("Some protections were not available on the grading machine 
 
 
 def feedback_path(course: Course, result: dict[str, Any]) -> Path:
-    stem = Path(result.get("notebook") or f"{result['module']}.ipynb").stem
+    several = len(result.get("notebooks") or []) > 1     # one page for the whole assignment
+    stem = Path(result["module"] if several or not result.get("notebook")
+                else result["notebook"]).stem
     return course.feedback_dir / result["student"] / result["module"] / f"{stem}.html"
 
 
@@ -99,6 +101,7 @@ def _item_view(raw: dict[str, Any], show_expected: bool) -> dict[str, Any]:
         "comment": str((raw.get("manual") or {}).get("comment") or ""),
         "graded_by_hand": bool(raw.get("manual")),
         "regrade": bool((raw.get("manual") or {}).get("stale")),
+        "manual_score": (raw.get("manual") or {}).get("score"),
     }
 
 

@@ -1,0 +1,1 @@
+"""`grader formgrade`: a local web app for manual grading (grader/formgrade/app.py)."""
