@@ -13,7 +13,8 @@ import copy
 import importlib.util
 import re
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,29 +22,35 @@ import nbformat
 from grader.checksum import compute_checksum
 
 from grader.course import Course, Policy, load_course
-from grader.engine import Cell, Engine, Job
+from grader.engine import CallResult, Cell, Engine, Job
 from grader.errors import ConfigError, SubmissionError
 from grader.harness.compare import shape_problems
 from grader.harness.grade import read_submission
-from grader.harness.merge import Notice, merge
+from grader.harness.merge import merge
+from grader.harness.messages import CellLabel
 from grader.harness.plan import graded_calls, limits_of
 from grader.harness.score import (call_message, cell_error_notices, cell_labels, run_notices,
                                   unit_test_records)
-from grader.module import Module, build_module
+from grader.module import GradedItem, Module, build_module
 from grader.nbgrader_metadata import is_protected, is_solution, nbgrader_metadata
+from grader.result import Isolation, ItemResult, Notice, Result
 from grader.self_check_guard import GUARD_ENV
 from grader.sources import SourceCell, SourceNotebook
 
 
 @dataclass
 class CheckReport:
-    record: dict[str, Any]
+    result: Result          # status `checked`; items have no score until graded
+
+    @property
+    def record(self) -> dict[str, Any]:
+        """The result as JSON (`grader check --json`, the self-check pages)."""
+        return self.result.to_json()
 
     @property
     def all_visible_tests_pass(self) -> bool:
-        tests = [i for i in self.record["items"] if i["kind"] == "test"]
-        return (all(i["status"] == "passed" for i in tests)
-                and all(u["status"] == "passed" for u in self.record["unit_tests"]))
+        return (all(i.status == "passed" for i in self.result.items if i.kind == "test")
+                and all(u.status == "passed" for u in self.result.unit_tests))
 
 
 def module_from_notebook(path: Path, nb: nbformat.NotebookNode) -> Module:
@@ -155,31 +162,31 @@ def check_notebook(path: Path, *, course_root: Path | None = None, timeout_s: fl
     calls = {c.key: c for c in run.calls}
     labels = cell_labels(merged)
     shapes = meta.get("assessments", {})
-    items = []
-    for item in module.items:
-        record: dict[str, Any] = {"id": item.id, "kind": item.kind, "points": item.points,
-                                  "score": None, "fields": []}
-        call = calls.get(item.id)
-        if item.kind == "manual":
-            record.update(status="manual", message="needs manual grading")
-        elif call is None:
-            record.update(status="missing", message="not run")
-        elif call.status != "passed":
-            record.update(status=call.status, message=call_message(call, labels))
-        elif item.kind == "test":
-            record.update(status="passed", score=item.points, message="all visible checks passed")
-        else:
-            problems = shape_problems(call.value, shapes[item.id]) if item.id in shapes else []
-            record.update(status="answered" if not problems else "failed",
-                          message="answered with the expected shape (correctness is checked "
-                                  "when graded)" if not problems else "; ".join(problems))
-        items.append(record)
+    items = [_checked_item(item, calls.get(item.id), labels, shapes) for item in module.items]
     notices = tampered_cells(nb) + run_notices(run) + cell_error_notices(module, run, merged)
-    record = {"student": None, "module": module.id, "notebook": path.name, "status": "checked",
-              "score": sum(i["score"] or 0 for i in items if i["kind"] == "test"),
-              "max_score": module.max_score, "late_penalty": 0.0, "items": items,
-              "unit_tests": unit_test_records(run, merged),
-              "notices": [n.as_dict() for n in notices],
-              "isolation": asdict(run.isolation),
-              "duration_s": round(time.perf_counter() - started, 3)}
-    return CheckReport(record)
+    return CheckReport(Result(
+        student=None, module=module.id, notebook=path.name, status="checked",
+        score=sum(i.score or 0 for i in items if i.kind == "test"),
+        max_score=module.max_score, items=items, unit_tests=unit_test_records(run, merged),
+        notices=notices,
+        isolation=Isolation.from_report(run.isolation),
+        duration_s=round(time.perf_counter() - started, 3)))
+
+
+def _checked_item(item: GradedItem, call: CallResult | None, labels: dict[str, CellLabel],
+                  shapes: dict[str, Any]) -> ItemResult:
+    """A self-check's verdict on one item: tests pass or not; an assessment only says
+    whether an answer of the expected shape came back (no reference values here)."""
+    checked = partial(ItemResult, id=item.id, kind=item.kind, points=item.points, score=None)
+    if item.kind == "manual":
+        return checked(status="manual", message="needs manual grading")
+    if call is None:
+        return checked(status="missing", message="not run")
+    if call.status != "passed":
+        return checked(status=call.status, message=call_message(call, labels))
+    if item.kind == "test":
+        return checked(status="passed", score=item.points, message="all visible checks passed")
+    problems = shape_problems(call.value, shapes[item.id]) if item.id in shapes else []
+    return checked(status="answered" if not problems else "failed",
+                   message="answered with the expected shape (correctness is checked "
+                           "when graded)" if not problems else "; ".join(problems))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from grader.course import Tolerance
+from grader.result import Field
 
 
 def _is_number(value: Any) -> bool:
@@ -33,23 +34,6 @@ def equal(got: Any, expected: Any, tol: Tolerance) -> bool:
     if isinstance(expected, dict) and isinstance(got, dict):
         return set(got) == set(expected) and all(equal(got[k], expected[k], tol) for k in expected)
     return got is None and expected is None
-
-
-@dataclass
-class Field:
-    key: str
-    expected: Any
-    got: Any
-    ok: bool | None        # None: volatile key, not scored
-    present: bool = True
-
-    def as_dict(self) -> dict:
-        out = {"key": self.key, "expected": self.expected, "got": self.got, "ok": self.ok}
-        if self.ok is None:
-            out["volatile"] = True
-        if not self.present:
-            out["missing"] = True
-        return out
 
 
 @dataclass
@@ -76,14 +60,15 @@ def compare(got: Any, expected: Any, tol: Tolerance, volatile: frozenset[str] = 
     if not isinstance(got, dict):
         keys = ", ".join(expected)
         what = "None" if got is None else f"a {type_name(got)}"
-        return Comparison(0.0, [Field(k, v, None, False, present=False) for k, v in expected.items()],
+        return Comparison(0.0, [Field(k, v, None, False, missing=True) for k, v in expected.items()],
                           f"returned {what}; expected a dict with keys {keys}")
     fields = []
     for key, ref in expected.items():
         if key in volatile:
-            fields.append(Field(key, ref, got.get(key), None, present=key in got))
+            fields.append(Field(key, ref, got.get(key), None, volatile=True,
+                                missing=key not in got))
         elif key not in got:
-            fields.append(Field(key, ref, None, False, present=False))
+            fields.append(Field(key, ref, None, False, missing=True))
         else:
             fields.append(Field(key, ref, got[key], equal(got[key], ref, tol)))
     scored = [f for f in fields if f.ok is not None]
@@ -91,8 +76,8 @@ def compare(got: Any, expected: Any, tol: Tolerance, volatile: frozenset[str] = 
     fraction = right / len(scored) if scored else 0.0
     if tol.all_or_nothing and fraction < 1.0:
         fraction = 0.0
-    missing = [f.key for f in scored if not f.present]
-    wrong = [f.key for f in scored if f.present and not f.ok]
+    missing = [f.key for f in scored if f.missing]
+    wrong = [f.key for f in scored if not f.missing and not f.ok]
     parts = [f"{right} of {len(scored)} values match"]
     if missing:
         parts.append(f"missing keys: {', '.join(missing)}")

@@ -1,13 +1,14 @@
 """Grade one submission: find and read the notebook, merge, run isolated, score.
 
 The stages, in order: locate -> read -> merge -> run (engine) -> score -> late
-policy -> result record + executed notebook.
+policy -> result record + executed notebook. The record is a grader.result.Result;
+`Graded.result` holds its JSON (result.json) for the batch and the gradebook.
 """
 from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +16,15 @@ import nbformat
 from nbformat import NotebookNode
 
 from grader.engine import Cell, Job, RunResult
-from grader.harness.merge import Merged, Notice, merge
+from grader.harness.merge import Merged, merge
 from grader.harness.plan import graded_calls, job_for
 from grader.harness.score import (cell_error_notices, run_notices, score_items,
                                   unit_test_records)
 from grader.harness.session import GradingContext
+from grader.harness.submitted_files import linked_folder, read_regular
 from grader.late import apply_penalty
 from grader.module import Module
+from grader.result import Isolation, ItemResult, ItemStatus, Notice, Result
 
 TIMESTAMP = "timestamp.txt"
 
@@ -47,7 +50,7 @@ def locate(folder: Path, expected: str) -> tuple[Path | None, list[Notice]]:
 
 def read_submission(path: Path) -> NotebookNode:
     """Read a notebook leniently (students' files are often odd); ValueError if unreadable."""
-    raw = path.read_bytes()
+    raw = read_regular(path)   # never through a link: see harness/submitted_files.py
     if not raw.strip():
         raise ValueError("the file is empty")
     try:
@@ -62,34 +65,46 @@ def read_submission(path: Path) -> NotebookNode:
 
 
 def digest_file(path: Path | None) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path and path.is_file() else ""
+    try:
+        return hashlib.sha256(read_regular(path)).hexdigest() if path else ""
+    except (OSError, ValueError):
+        return ""
+
+
+def new_result(module: Module, student: str, notebook: str, source_digest: str = "") -> Result:
+    """A result with nothing scored yet (DESIGN.md, result.json)."""
+    return Result(student=student, module=module.id, notebook=notebook, status="graded",
+                  score=0.0, max_score=module.max_score, source_digest=source_digest,
+                  submitted_at=None, days_late=0.0)
+
+
+def zero_item_results(module: Module, status: ItemStatus, message: str) -> list[ItemResult]:
+    """Every item at 0 with one message (no notebook: no answer to grade by hand either)."""
+    return [ItemResult(id=i.id, kind=i.kind, points=i.points, score=0.0, line=i.line,
+                       status=status, message=message) for i in module.items]
 
 
 def base_result(module: Module, student: str, notebook: str, source_digest: str = ""
                 ) -> dict[str, Any]:
-    """A result record with nothing scored yet (DESIGN.md, result.json)."""
-    return {"student": student, "module": module.id, "notebook": notebook,
-            "status": "graded", "score": 0.0, "max_score": module.max_score,
-            "late_penalty": 0.0, "items": [], "unit_tests": [], "notices": [],
-            "duration_s": 0.0, "source_digest": source_digest,
-            "submitted_at": None, "days_late": 0.0}
+    """new_result as JSON, for callers that still build the record as a dict."""
+    return new_result(module, student, notebook, source_digest).to_json()
 
 
-def zero_items(module: Module, status: str, message: str) -> list[dict[str, Any]]:
-    """Every item at 0 with one message (no notebook: no answer to grade by hand either)."""
-    return [{"id": i.id, "kind": i.kind, "points": i.points, "score": 0.0, "line": i.line,
-             "status": status, "message": message, "fields": []} for i in module.items]
+def zero_items(module: Module, status: ItemStatus, message: str) -> list[dict[str, Any]]:
+    """zero_item_results as JSON, for callers that still build the record as a dict."""
+    return [item.to_json() for item in zero_item_results(module, status, message)]
 
 
 def executed_notebook(ctx: GradingContext, merged: Merged, run: RunResult,
-                      result: dict[str, Any]) -> NotebookNode:
+                      result: Result) -> NotebookNode:
     outputs = {c.key: c for c in run.cells}
     for cell in merged.cells:
         if cell.cell.cell_type == "code" and cell.key in outputs:
             cell.cell.outputs = [nbformat.from_dict(o) for o in outputs[cell.key].outputs]
     metadata = {**ctx.released.metadata, "grader": {
         **ctx.released.metadata.get("grader", {}), "assessments": {},
-        "result": {k: result[k] for k in ("student", "score", "max_score", "status")}}}
+        "result": {"student": result.student, "score": result.score,
+                   "max_score": result.max_score, "status": result.status}}}
     return merged.notebook(metadata)
 
 
@@ -110,44 +125,49 @@ def grade_submission(ctx: GradingContext, student: str, folder: Path,
     days_late, penalty_fraction[, notice])` applies the late policy (None: not late);
     a notice (e.g. an unreadable timestamp.txt) becomes a `late` notice."""
     started = time.perf_counter()
-    path, notices = locate(folder, ctx.module.notebook_name)
-    result = base_result(ctx.module, student, path.name if path else ctx.module.notebook_name,
-                         ctx.reference.digest if ctx.reference else "")
-    result["submission_digest"] = digest_file(path)
+    linked = linked_folder(folder)
+    path, notices = (None, []) if linked else locate(folder, ctx.module.notebook_name)
+    result = new_result(ctx.module, student, path.name if path else ctx.module.notebook_name,
+                        ctx.reference.digest if ctx.reference else "")
+    result.submission_digest = digest_file(path)
     executed = None
-    if path is None:
-        result.update(status="missing", items=zero_items(
-            ctx.module, "missing", f"no notebook submitted (expected {ctx.module.notebook_name})"))
+    if linked:
+        result.status = "invalid"
+        result.items = zero_item_results(ctx.module, "missing", linked)
+    elif path is None:
+        result.status = "missing"
+        result.items = zero_item_results(
+            ctx.module, "missing", f"no notebook submitted (expected {ctx.module.notebook_name})")
     else:
         try:
             nb = read_submission(path)
         except (ValueError, OSError) as exc:
-            result.update(status="invalid", items=zero_items(
-                ctx.module, "missing", f"{path.name} could not be read: {exc}"))
+            result.status = "invalid"
+            result.items = zero_item_results(ctx.module, "missing",
+                                             f"{path.name} could not be read: {exc}")
         else:
             merged, run = run_submission(ctx, nb, folder)
             notices += (merged.notices + run_notices(run)
                         + cell_error_notices(ctx.module, run, merged))
-            result["items"] = score_items(ctx.course, ctx.module, run, merged, ctx.reference,
-                                          ctx.released)
-            result["unit_tests"] = unit_test_records(run, merged)
-            result["isolation"] = asdict(run.isolation)
-            result["restarts"] = run.restarts
+            result.items = score_items(ctx.course, ctx.module, run, merged, ctx.reference,
+                                       ctx.released)
+            result.unit_tests = unit_test_records(run, merged)
+            result.isolation = Isolation.from_report(run.isolation)
+            result.restarts = run.restarts
             executed = executed_notebook(ctx, merged, run, result)
-    raw = round(sum(i["score"] for i in result["items"]), 4)
+    raw = round(sum(i.score or 0.0 for i in result.items), 4)
     fraction = 0.0
-    if late is not None and result["status"] == "graded":
-        submitted_at, days_late, fraction, *note = late(folder)
+    if late is not None and result.status == "graded":
+        submitted_at, result.days_late, fraction, *note = late(folder)
         if note and note[0]:
             notices.append(Notice("late", None, note[0]))
-        result["submitted_at"] = submitted_at.isoformat() if submitted_at else None
-        result["days_late"] = days_late
-    result["score"], result["late_penalty"] = apply_penalty(raw, ctx.module.max_score, fraction)
+        result.submitted_at = submitted_at.isoformat() if submitted_at else None
+    result.score, result.late_penalty = apply_penalty(raw, ctx.module.max_score, fraction)
     if fraction > 0:
-        notices.append(Notice("late", None, f"submitted {result['days_late']:.2f} days late: "
-                                            f"-{result['late_penalty']:g} points"))
-    result["notices"] = [n.as_dict() for n in notices]
-    result["duration_s"] = round(time.perf_counter() - started, 3)
+        notices.append(Notice("late", None, f"submitted {result.days_late:.2f} days late: "
+                                            f"-{result.late_penalty:g} points"))
+    result.notices = notices
+    result.duration_s = round(time.perf_counter() - started, 3)
     if executed is not None:
-        executed.metadata["grader"]["result"]["score"] = result["score"]
-    return Graded(result=result, executed=executed)
+        executed.metadata["grader"]["result"]["score"] = result.score
+    return Graded(result=result.to_json(), executed=executed)

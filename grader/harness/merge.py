@@ -17,17 +17,8 @@ from nbformat import NotebookNode
 
 from grader.module import Module
 from grader.nbgrader_metadata import is_protected
+from grader.result import Notice
 from grader.sources import SourceCell
-
-
-@dataclass
-class Notice:
-    kind: str        # tampered | restored | renamed | truncated_output | timeout | late | isolation
-    cell: str | None
-    message: str
-
-    def as_dict(self) -> dict:
-        return {"kind": self.kind, "cell": self.cell, "message": self.message}
 
 
 @dataclass

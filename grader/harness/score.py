@@ -1,4 +1,5 @@
-"""Score a run: items, unit tests and notices, as DESIGN.md's result.json records them."""
+"""Score a run: items, unit tests and notices, as DESIGN.md's result.json records them
+(the types of grader/result.py; each item helper gives the fields of its ItemResult)."""
 from __future__ import annotations
 
 import hashlib
@@ -14,6 +15,7 @@ from grader.harness.messages import CellLabel, describe_error, short, traceback_
 from grader.harness.plan import UNIT_PREFIX
 from grader.harness.reference import Reference
 from grader.module import GradedItem, Module
+from grader.result import ItemResult, UnitTestResult
 
 CALL_STATUS_WORDS = {
     "timeout": "did not finish within the time limit (an infinite loop?)",
@@ -103,7 +105,7 @@ def _assessment_item(course: Course, module: Module, item: GradedItem, call: Cal
               "partial" if comparison.fraction > 0 else "failed")
     return {"status": status, "score": round(item.points * comparison.fraction, 4),
             "message": f"{name}(): {comparison.message}",
-            "fields": [f.as_dict() for f in comparison.fields]}
+            "fields": comparison.fields}
 
 
 def _normalise(text: str) -> str:
@@ -144,32 +146,29 @@ def _manual_item(item: GradedItem, merged: Merged, released: dict[str, str]) -> 
 
 def score_items(course: Course, module: Module, run: RunResult, merged: Merged,
                 ref: Reference | None, released: NotebookNode | None = None
-                ) -> list[dict[str, Any]]:
+                ) -> list[ItemResult]:
     calls = {c.key: c for c in run.calls}
     cells = {c.key: c for c in run.cells}
     labels = cell_labels(merged)
     answers = released_answers(released)
     items = []
     for item in module.items:
-        record: dict[str, Any] = {"id": item.id, "kind": item.kind, "points": item.points,
-                                  "line": item.line}
         if item.kind == "manual":
-            record.update(_manual_item(item, merged, answers))
+            scored = _manual_item(item, merged, answers)
         elif item.kind == "test":
-            record.update(_test_item(item, calls.get(item.id), cells.get(item.id), labels))
+            scored = _test_item(item, calls.get(item.id), cells.get(item.id), labels)
         else:
-            record.update(_assessment_item(course, module, item, calls.get(item.id),
-                                           cells.get(item.id), ref, labels,
-                                           item.id in merged.present))
-        record.setdefault("fields", [])
-        items.append(record)
+            scored = _assessment_item(course, module, item, calls.get(item.id),
+                                      cells.get(item.id), ref, labels, item.id in merged.present)
+        items.append(ItemResult(id=item.id, kind=item.kind, points=item.points, line=item.line,
+                                **scored))
     return items
 
 
-def unit_test_records(run: RunResult, merged: Merged) -> list[dict[str, Any]]:
+def unit_test_records(run: RunResult, merged: Merged) -> list[UnitTestResult]:
     labels = cell_labels(merged)
-    return [{"name": c.key[len(UNIT_PREFIX):], "status": c.status if c.status != "passed"
-             else "passed", "message": call_message(c, labels)}
+    return [UnitTestResult(name=c.key[len(UNIT_PREFIX):], status=c.status,
+                           message=call_message(c, labels))
             for c in run.calls if c.key.startswith(UNIT_PREFIX)]
 
 

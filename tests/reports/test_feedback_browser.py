@@ -49,8 +49,8 @@ def test_feedback_page_in_browser(page, make_course, tmp_path: Path) -> None:
     isolation = p.locator(".isolation")
     assert "apart from everyone else's work" in isolation.inner_text()
     assert "no network" in isolation.locator('[data-guarantee="no_network"]').inner_text()
-    assert "not here" in isolation.locator('[data-guarantee="separate_uid"]').inner_text()
-    assert "bubblewrap" not in isolation.inner_text()       # folded into "technical details"
+    assert "not here" in isolation.locator('[data-guarantee="unprivileged_uid"]').inner_text()
+    assert "userns" not in isolation.inner_text()           # folded into "technical details"
     assert page.foreign_requests() == []
     assert all(url.startswith("file://") for url in page.requests)
 
