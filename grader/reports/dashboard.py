@@ -62,6 +62,8 @@ class ModuleSummary:
     histogram: Markup | None
     pass_rates: Markup | None
     items: list[ItemSummary]
+    needs_manual: int = 0                 # answers waiting for a manual grade
+    notebooks: list[tuple[str, float | None, float]] = field(default_factory=list)
 
 
 def _summarise_items(records: list[dict[str, Any]]) -> list[ItemSummary]:
@@ -69,8 +71,11 @@ def _summarise_items(records: list[dict[str, Any]]) -> list[ItemSummary]:
     messages: dict[str, Counter[str]] = {}
     scores: dict[str, list[float]] = {}
     for record in records:
+        several = len(record.get("notebooks") or []) > 1
         for item in record.get("items") or []:
             item_id = str(item.get("id"))
+            if several:      # grade_ids may repeat across the notebooks of an assignment
+                item_id = f"{str(item.get('notebook', '')).removesuffix('.ipynb')}/{item_id}"
             summary = summaries.setdefault(item_id, ItemSummary(
                 id=item_id, kind=str(item.get("kind", "")), points=float(item.get("points") or 0.0)))
             status = item.get("status", "")
@@ -78,7 +83,7 @@ def _summarise_items(records: list[dict[str, Any]]) -> list[ItemSummary]:
                 summary.passed += 1
             elif status == "partial":
                 summary.partial += 1
-            elif status == "manual" or item.get("kind") == "manual":
+            elif status == "manual":
                 summary.manual += 1
             else:
                 summary.failed += 1
@@ -115,8 +120,28 @@ def _module_summaries(course: Course, records: list[dict[str, Any]]) -> list[Mod
             pass_rates=pass_rates([RateRow(i.id, i.passed, i.partial, i.failed, i.manual) for i in items],
                                   title=f"{module.title}: results per item") if items else None,
             items=items,
+            needs_manual=sum(1 for r in theirs for i in r.get("items") or []
+                             if i.get("status") == "manual"),
+            notebooks=_notebook_means(course, roster, theirs),
         ))
     return summaries
+
+
+def _notebook_means(course: Course, roster: Any, records: list[dict[str, Any]]
+                    ) -> list[tuple[str, float | None, float]]:
+    """(notebook, mean score, max score) per notebook of a several-notebook assignment."""
+    parts: dict[str, list[float]] = {}
+    maxima: dict[str, float] = {}
+    for record in records:
+        if len(record.get("notebooks") or []) < 2:
+            continue
+        for part in record["notebooks"]:
+            maxima[part["notebook"]] = float(part.get("max_score") or 0.0)
+            scores = parts.setdefault(part["notebook"], [])
+            if in_statistics(course, roster, record):
+                scores.append(float(part.get("score") or 0.0))
+    return [(name, mean(scores) if scores else None, maxima[name])
+            for name, scores in parts.items()]
 
 
 def _href(from_dir: Path, target: Path) -> str:

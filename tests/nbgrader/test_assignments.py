@@ -106,6 +106,8 @@ def test_gradebook_exports_status_and_feedback_show_both(graded):
         rows = {r["student"]: r for r in csv.DictReader(io.StringIO(render_csv(course, gradebook)))}
         status = status_rows(course, gradebook)[0]
         items = gradebook.item_results("ps1")
+        from grader.reports import build_dashboard
+        dashboard = build_dashboard(course, gradebook).read_text()
     assert rows["hacker"]["ps1"] == "3" and rows["hacker"]["ps1/problem1"] == "3"
     assert rows["hacker"]["ps1/problem2"] == "0" and rows["hacker"]["needs_manual_grading"] == "5"
     assert {i["item_id"] for i in items if i["student"] == "hacker"} >= {
@@ -114,6 +116,10 @@ def test_gradebook_exports_status_and_feedback_show_both(graded):
     assert [(name, top) for name, _, top in status.notebooks] == [("problem1.ipynb", 10.0),
                                                                  ("problem2.ipynb", 3.0)]
     assert status.needs_manual == 5 + 5 + 4 + 3     # hacker, carol, bitdiddle, dave
+    assert "17 answers need manual grading" in dashboard
+    means = dashboard.replace("\n", "")
+    assert "problem1.ipynb</span> mean 2.62 / 10" in means     # (3 + 3 + 1.5 + 3) / 4
+    assert "problem2.ipynb</span> mean 0 / 3" in means
     page = (course.feedback_dir / "hacker" / "ps1").glob("*.html")
     html = next(page).read_text()
     assert 'data-notebook="problem1.ipynb"' in html and 'data-notebook="problem2.ipynb"' in html
