@@ -138,6 +138,13 @@ def applied_extension(record: dict[str, Any]) -> str | None:
     return None
 
 
+def extensions_text(records: dict[str, dict[str, Any]]) -> str:
+    """`MODULE: extension: due ...` for each result (module -> record) graded with an
+    extended due date: the exports' `extensions` column."""
+    return "; ".join(f"{m}: {applied_extension(r)}" for m, r in records.items()
+                     if applied_extension(r))
+
+
 def extension_changed(course: Course, result_path: Path,
                       extension: Extension | None) -> bool:
     """Whether a stored result was graded under another extension than the current one

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from grader.course import Course
 from grader.errors import ConfigError
+from grader.extensions import extensions_text
 from grader.files import write_atomic
 from grader.formatting import format_number as format_score  # 36.666 -> '36.67', 40.0 -> '40'
 from grader.gradebook.cohort import is_withdrawn, on_roster, roster_ids
@@ -68,15 +69,8 @@ def grades_table(course: Course, gradebook: Gradebook) -> tuple[list[str], list[
                       if i.get("status") == "manual")
         rows.append([sid, name, email, "yes" if listed else "no", *cells,
                      format_score(total) if kept else "", str(pending) if kept else "",
-                     " ".join(gone), _extensions(kept)])
+                     " ".join(gone), extensions_text(kept)])
     return header, rows
-
-
-def _extensions(kept: dict[str, dict[str, Any]]) -> str:
-    """`MODULE: extension: due ...` for each result graded with an extended due date."""
-    from grader.extensions import applied_extension
-    return "; ".join(f"{m}: {applied_extension(r)}" for m, r in kept.items()
-                     if applied_extension(r))
 
 
 def _cell(record: dict[str, Any] | None, notebook: str | None) -> str:

@@ -29,6 +29,7 @@ from typing import Any
 from grader.course import Course
 from grader.course_schema import TomlLines
 from grader.errors import ConfigError
+from grader.extensions import extensions_text
 from grader.formatting import format_number
 from grader.gradebook.cohort import is_withdrawn
 from grader.gradebook.store import Gradebook
@@ -179,8 +180,7 @@ def render_mapped(course: Course, gradebook: Gradebook, mapping: ColumnMap) -> s
             if source.startswith("module:"):
                 row.append(_score(theirs.get(source[len("module:"):])))
             elif source == "extensions":
-                from grader.gradebook.exports import _extensions
-                row.append(_extensions(theirs))
+                row.append(extensions_text(theirs))
             elif source == "total":
                 row.append(format_number(sum(float(r.get("score") or 0.0)
                                              for r in theirs.values())) if theirs else "")
