@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from grader.course import LatePolicy
 from grader.errors import SubmissionError
+from grader.harness.submitted_files import read_regular
 
 DAY = timedelta(days=1)
 
@@ -95,7 +96,8 @@ def read_submission_time(stamp: Path, *, tz: tzinfo = timezone.utc
         return None, (f"no {stamp.name} in the submission: the time it was submitted is "
                       "unknown, so it was graded as on time")
     try:
-        return parse_timestamp(stamp.read_text(encoding="utf-8"), tz=tz), None
+        text = read_regular(stamp, limit=4096).decode("utf-8")   # never through a link
+        return parse_timestamp(text, tz=tz), None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         why = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
         return None, (f"{stamp.name} could not be read ({why}): the time it was submitted "

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.course import Course
+from grader.harness.submitted_files import read_regular, regular_files
 
 
 @dataclass(frozen=True)
@@ -34,9 +35,9 @@ def discover(course: Course, module_id: str, students: list[str] | None = None) 
 def folder_digest(folder: Path) -> str:
     """Hash of every file a grading run reads from the submission folder."""
     h = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+    for path in regular_files(folder):          # links are not followed
         h.update(str(path.relative_to(folder)).encode() + b"\0")
-        h.update(hashlib.sha256(path.read_bytes()).digest())
+        h.update(hashlib.sha256(read_regular(path, limit=1 << 40)).digest())
     return h.hexdigest()
 
 
