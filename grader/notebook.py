@@ -22,9 +22,12 @@ import os
 import shutil
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grader.self_check_guard import GUARD_ENV, inside_self_check
+
+if TYPE_CHECKING:          # the module itself imports the standard library only
+    from grader.result import Result
 
 SKIPPED = ("skipped: this notebook is being self-checked right now, and a check inside "
            "the check would run it again")
@@ -36,15 +39,20 @@ ASK_FOR_PATH = ("grader.check() could not tell which notebook this kernel runs (
 class SelfCheck:
     """The result of a self-check as shown in a notebook (`_repr_html_`) or a terminal."""
 
-    def __init__(self, record: dict[str, Any] | None = None, *, path: Path | None = None,
+    def __init__(self, result: Result | None = None, *, path: Path | None = None,
                  note: str = "", error: str = "") -> None:
-        self.record, self.path, self.note, self.error = record, path, note, error
+        self.result, self.path, self.note, self.error = result, path, note, error
+
+    @property
+    def record(self) -> dict[str, Any] | None:
+        """The self-check as JSON (what `grader check --json` prints)."""
+        return self.result.to_json() if self.result is not None else None
 
     @property
     def passed(self) -> bool:
         """Every visible test and unit test passed (what `grader check` exits 0 on)."""
         from grader.reports.check_view import passed_everything
-        return self.record is not None and passed_everything(self.record)
+        return self.result is not None and passed_everything(self.result)
 
     def _checked(self) -> str:
         if self.path is None:
@@ -57,20 +65,20 @@ class SelfCheck:
                 "include newer edits.")
 
     def __repr__(self) -> str:
-        if self.record is None:
+        if self.result is None:
             return f"grader check: {self.error or self.note}"
         from grader.reports.check_view import render_text
         width = shutil.get_terminal_size((88, 24)).columns
-        return render_text(self.record, width=width) + ("\n" + self._checked() if self.path else "")
+        return render_text(self.result, width=width) + ("\n" + self._checked() if self.path else "")
 
     def _repr_html_(self) -> str:
-        if self.record is None:
+        if self.result is None:
             colour = "#9b2c2c" if self.error else "#616e7c"
             return (f'<div class="grader-check" style="border-left:4px solid {colour};'
                     f'padding:.4rem .8rem;color:{colour}">grader check: '
                     f"{html.escape(self.error or self.note)}</div>")
         from grader.reports.check_view import render_html
-        return render_html(self.record, checked=self._checked())
+        return render_html(self.result, checked=self._checked())
 
 
 def _namespace() -> dict[str, Any]:
@@ -118,7 +126,7 @@ def check(notebook: str | os.PathLike[str] | None = None, *, timeout: float | No
                                 timeout_s=timeout)
     except GraderError as exc:
         return SelfCheck(path=path, error=str(exc))
-    return SelfCheck(report.record, path=path)
+    return SelfCheck(report.result, path=path)
 
 
 def grader_magic(line: str) -> SelfCheck | None:

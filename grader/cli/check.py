@@ -8,6 +8,7 @@ import click
 from rich.text import Text
 
 from grader.cli.common import err, out
+from grader.result import Result
 
 TONE_STYLE = {"ok": "green", "warn": "yellow", "info": "cyan", "bad": "red", "muted": "dim"}
 
@@ -39,21 +40,20 @@ def check(ctx: click.Context, notebook: Path, as_json: bool, timeout: float | No
         err.print(f"checking {notebook} …")
     report = check_notebook(notebook.resolve(), course_root=ctx.find_root().obj,
                             timeout_s=timeout)
-    record = report.record
     if as_json:
-        click.echo(json.dumps(record, indent=2))
+        click.echo(json.dumps(report.record, indent=2))
     else:
-        print_report(record)
+        print_report(report.result)
     ctx.exit(0 if report.all_visible_tests_pass else 1)
 
 
-def print_report(record: dict) -> None:
+def print_report(result: Result) -> None:
     """One line per item (status, score, name) with its message wrapped below it, at
     the terminal's width (COLUMNS, else 88 when piped: `!grader check` in Jupyter)."""
     from grader.reports.check_view import text_lines
 
     width = shutil.get_terminal_size((88, 24)).columns
-    for line, tone in text_lines(record, width=width):
+    for line, tone in text_lines(result, width=width):
         text = Text(line)
         if tone:      # colour the status word (the head line's first word)
             start = len(line) - len(line.lstrip())

@@ -1,5 +1,5 @@
-"""How a self-check record (`grader check`) reads: plain text for a terminal, HTML for
-a notebook.
+"""How a self-check (`grader check`, a grader.result.Result with status `checked`) reads:
+plain text for a terminal, HTML for a notebook.
 
 Both come from one list of rows, so the terminal, `!grader check`, `grader.check()`
 and `%grader check` say the same things. The text layout puts each item on a line
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass
-from typing import Any
 
 from grader.formatting import format_number, format_score
+from grader.result import Result
 
 STATUS_WIDTH = 9          # "answered", "timeout", "crashed" fit
 SCORE_WIDTH = 5           # "12.5" of "12.5 / 25"
@@ -37,54 +37,49 @@ class Row:
         return TONES.get(self.status, "bad")
 
 
-def item_rows(record: dict[str, Any]) -> list[Row]:
+def item_rows(result: Result) -> list[Row]:
     rows = []
-    for item in record.get("items") or []:
-        score = item.get("score")
-        if score is None and item.get("kind") == "test":
-            score = 0.0
-        message = str(item.get("message") or "")
-        if item.get("status") == "passed" and item.get("kind") == "test":
-            message = ""          # "all visible checks passed" says what the status says
-        rows.append(Row(name=str(item.get("id")), kind=str(item.get("kind")),
-                        status=str(item.get("status")), score=format_score(score, item.get("points")),
-                        message=message, got=format_number(score),
-                        of=format_number(item.get("points"))))
+    for item in result.items:
+        # a test that did not pass shows 0; other items have no score before grading
+        score = 0.0 if item.score is None and item.kind == "test" else item.score
+        # "all visible checks passed" says what the status says
+        message = "" if item.status == "passed" and item.kind == "test" else item.message
+        rows.append(Row(name=item.id, kind=item.kind, status=item.status,
+                        score=format_score(score, item.points), message=message,
+                        got=format_number(score), of=format_number(item.points)))
     return rows
 
 
-def unit_rows(record: dict[str, Any]) -> list[Row]:
-    return [Row(name=str(u.get("name")), kind="unit test", status=str(u.get("status")), score="",
-                message="" if u.get("status") == "passed" else str(u.get("message") or ""))
-            for u in record.get("unit_tests") or []]
+def unit_rows(result: Result) -> list[Row]:
+    return [Row(name=u.name, kind="unit test", status=u.status, score="",
+                message="" if u.status == "passed" else u.message)
+            for u in result.unit_tests]
 
 
-def visible_score(record: dict[str, Any]) -> tuple[float, float]:
-    tests = [i for i in record.get("items") or [] if i.get("kind") == "test"]
-    return (sum(float(i.get("score") or 0.0) for i in tests),
-            sum(float(i.get("points") or 0.0) for i in tests))
+def visible_score(result: Result) -> tuple[float, float]:
+    tests = [i for i in result.items if i.kind == "test"]
+    return sum(i.score or 0.0 for i in tests), sum(i.points for i in tests)
 
 
-def isolation_summary(record: dict[str, Any]) -> str:
-    isolation = record.get("isolation") or {}
-    if not isolation:
+def isolation_summary(result: Result) -> str:
+    if result.isolation is None:
         return ""
-    missing = [k.replace("_", " ") for k, ok in (isolation.get("guarantees") or {}).items() if not ok]
-    mode = isolation.get("mode") or "?"
+    missing = [name.replace("_", " ") for name in result.isolation.missing]
+    mode = result.isolation.mode
     return (f"isolation: {mode}: every guarantee held" if not missing
             else f"isolation: {mode}: not guaranteed: {', '.join(missing)}")
 
 
-def summary_line(record: dict[str, Any]) -> str:
-    earned, possible = visible_score(record)
+def summary_line(result: Result) -> str:
+    earned, possible = visible_score(result)
     return (f"visible tests: {format_score(earned, possible)} points (provisional; assessments "
             f"and hidden tests are graded after you submit) in "
-            f"{format_number(record.get('duration_s') or 0)} s")
+            f"{format_number(result.duration_s)} s")
 
 
-def passed_everything(record: dict[str, Any]) -> bool:
-    return (all(r.status == "passed" for r in item_rows(record) if r.kind == "test")
-            and all(r.status == "passed" for r in unit_rows(record)))
+def passed_everything(result: Result) -> bool:
+    return (all(r.status == "passed" for r in item_rows(result) if r.kind == "test")
+            and all(r.status == "passed" for r in unit_rows(result)))
 
 
 # -- text ----------------------------------------------------------------------------------
@@ -105,43 +100,42 @@ def row_lines(row: Row, width: int) -> list[tuple[str, str]]:
     return [(head, row.tone)] + [(line, "") for line in wrap(row.message, width)]
 
 
-def text_lines(record: dict[str, Any], width: int = 80) -> list[tuple[str, str]]:
+def text_lines(result: Result, width: int = 80) -> list[tuple[str, str]]:
     """The whole report as (line, tone) pairs; tone is '' for lines without a status."""
-    lines: list[tuple[str, str]] = [(f"{record.get('module')}: {record.get('notebook')}", "")]
-    notices = record.get("notices") or []
-    if notices:
+    lines: list[tuple[str, str]] = [(f"{result.module}: {result.notebook}", "")]
+    if result.notices:
         lines += [("", ""), ("Notices", "")]
-        for notice in notices:
-            where = f" in cell '{notice['cell']}'" if notice.get("cell") else ""
-            lines.append((f"{INDENT}{notice.get('kind')}{where}", "warn"))
-            lines += [(line, "") for line in wrap(str(notice.get("message") or ""), width)]
+        for notice in result.notices:
+            where = f" in cell '{notice.cell}'" if notice.cell else ""
+            lines.append((f"{INDENT}{notice.kind}{where}", "warn"))
+            lines += [(line, "") for line in wrap(notice.message, width)]
     lines += [("", ""), ("Graded items", "")]
-    for row in item_rows(record):
+    for row in item_rows(result):
         lines += row_lines(row, width)
-    units = unit_rows(record)
+    units = unit_rows(result)
     if units:
         lines += [("", ""), ("Unit tests (feedback only, no points)", "")]
         for row in units:
             lines += row_lines(row, width)
     lines += [("", "")]
-    lines += [(line, "") for line in wrap(isolation_summary(record), width, indent="") if line]
-    lines += [(line, "") for line in wrap(summary_line(record), width, indent="")]
+    lines += [(line, "") for line in wrap(isolation_summary(result), width, indent="") if line]
+    lines += [(line, "") for line in wrap(summary_line(result), width, indent="")]
     return lines
 
 
-def render_text(record: dict[str, Any], width: int = 80) -> str:
-    return "\n".join(line for line, _ in text_lines(record, width))
+def render_text(result: Result, width: int = 80) -> str:
+    return "\n".join(line for line, _ in text_lines(result, width))
 
 
 # -- HTML (a notebook's output area) -------------------------------------------------------
 
-def render_html(record: dict[str, Any], *, checked: str = "") -> str:
+def render_html(result: Result, *, checked: str = "") -> str:
     """A self-contained fragment whose styles are scoped to `.grader-check`, so they
     never restyle the rest of the notebook. `checked` says which file was read."""
     from grader.reports.env import package_env
-    earned, possible = visible_score(record)
+    earned, possible = visible_score(result)
     return package_env().get_template("check.html").render(
-        record=record, items=item_rows(record), units=unit_rows(record),
-        notices=record.get("notices") or [], isolation=isolation_summary(record),
-        earned=earned, possible=possible, all_passed=passed_everything(record),
+        record=result, items=item_rows(result), units=unit_rows(result),
+        notices=result.notices, isolation=isolation_summary(result),
+        earned=earned, possible=possible, all_passed=passed_everything(result),
         checked=checked)
