@@ -34,6 +34,7 @@ from grader.harness.grade import grade_submission
 from grader.harness.plan import limits_of
 from grader.harness.session import GradingContext, open_context
 from grader.module import Module, load_module
+from grader.sources import find_module_sources
 from grader.mutants.generate import Mutant, generate, sample
 from grader.synth import cell as cell_of, solved
 
@@ -191,6 +192,10 @@ def run_mutants(course: Course, module_id: str, *, max_mutants: int | None = DEF
     first, whether the sample holds them or not (a targeted check). `context`: an open
     context of the module to use as the first worker (left open)."""
     started = time.perf_counter()
+    sources = find_module_sources(course.source_dir / module_id)
+    if len(sources) > 1:
+        raise ConfigError(f"{module_id} has {len(sources)} notebooks; grader mutants handles "
+                          "modules of one notebook")
     module = load_module(course.root, module_id)
     every = generate(module)
     picked = sample(every, max_mutants, seed)

@@ -91,3 +91,36 @@ def test_five_hundred_students_are_indexed_not_compared_pairwise() -> None:
 def _tokens(text: str):
     from grader.similarity.fingerprints import Token
     return [Token(word, "c", 1) for word in text.split()]
+
+
+def test_assignment_of_two_notebooks(tmp_path: Path) -> None:
+    """An nbgrader assignment of several notebooks: answers of every notebook count, named
+    NOTEBOOK/GRADE_ID, and a student's copy in one notebook is found."""
+    from grader.module import load_notebooks
+    from grader.release import build_release
+    from grader.synth import solved, write_submission
+    from support.stats_course import ALICE, BOB, CAROL, HEADER, STATS, write_stats_course
+
+    root = write_stats_course(tmp_path / "course")
+    cells = STATS[len(HEADER):].split("\n# %% ")
+    imports, summary, scale = (c for c in cells if "stats-imports" in c or "stats-summary" in c
+                               or "stats-scale" in c)
+    folder = root / "source" / "02_pair"
+    folder.mkdir()
+    (folder / "one_dev.py").write_text(HEADER + "\n# %% " + imports + "\n# %% " + summary)
+    (folder / "two_dev.py").write_text(HEADER + "\n# %% " + imports + "\n# %% " + scale)
+    toml = root / "course" / "course.toml"
+    toml.write_text(toml.read_text() + '\n[[modules]]\nid = "02_pair"\ntitle = "Pair"\n')
+    course = load_course(root)
+    for student, answers in (("alice", ALICE), ("bob", BOB), ("carol", CAROL)):
+        for module in load_notebooks(root, "02_pair"):
+            nb = solved(module, build_release(course, module))
+            for cell in nb.cells:
+                grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+                if grade_id in answers:
+                    cell.source = answers[grade_id]
+            write_submission(root, student, "02_pair", nb, name=module.notebook_name)
+    report = run_similarity(course, "02_pair", threshold=0.6).as_dict()
+    assert report["answer_cells"] == ["one_dev/stats-summary", "two_dev/stats-scale"]
+    assert [(p["a"], p["b"]) for p in report["pairs"]] == [("alice", "bob")]
+    assert {r["cell"] for r in report["pairs"][0]["regions"]} == set(report["answer_cells"])
