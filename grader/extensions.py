@@ -129,6 +129,15 @@ def load_extensions(course: Course) -> dict[tuple[str, str], Extension]:
     return found
 
 
+def due_for(course: Course, module_id: str, student: str,
+            extensions: dict[tuple[str, str], Extension] | None = None) -> datetime | None:
+    """The due date that applies to one student's module: the extension's, else the
+    module's (what anything that recomputes a late penalty must use)."""
+    found = (load_extensions(course) if extensions is None else extensions).get(
+        (student, module_id))
+    return found.due if found else course.module(module_id).due
+
+
 def applied_extension(record: dict[str, Any]) -> str | None:
     """The extension notice a result carries (what was applied when it was graded)."""
     for notice in record.get("notices") or []:

@@ -28,7 +28,7 @@ from grader.harness.grade import (TIMESTAMP, Graded, base_result, grade_submissi
                                   zero_items)
 from grader.harness.reference import Reference
 from grader.harness.session import GradingContext, engine_for, open_context, reference_for
-from grader.extensions import extension_changed, load_extensions
+from grader.extensions import due_for, extension_changed, load_extensions
 from grader.late import assess_late, read_submission_time
 from grader.gradebook.manual import apply_stored
 from grader.harness.assignment import (AssignmentContext, grade_assignment, open_assignment,
@@ -102,13 +102,12 @@ def plan_module(course: Course, module_id: str, *, students: list[str] | None, f
 def late_checker(course: Course, module_id: str) -> Callable[[Path], tuple]:
     """The late policy for submitted/STUDENT/MODULE folders, with the student's
     extension from course/extensions.csv when there is one (grader/extensions.py)."""
-    module_due = course.module(module_id).due
     extensions = load_extensions(course)
 
     def check(folder: Path):
         """(submitted_at, days_late, penalty_fraction, notice or None)."""
         extension = extensions.get((folder.parent.name, module_id))
-        due = extension.due if extension else module_due
+        due = due_for(course, module_id, folder.parent.name, extensions)
         submitted_at, notice = read_submission_time(folder / TIMESTAMP)
         verdict = assess_late(course.late, due, submitted_at)
         # without a due date the time does not matter: no notice about it

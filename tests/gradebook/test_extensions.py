@@ -125,3 +125,12 @@ def test_autograde_feedback_and_export_with_an_extension(tmp_path: Path) -> None
     run = subprocess.run([str(GRADER), "--course", str(root), "autograde", "01_scale"],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 2 and "extensions.csv:2: give either" in run.stderr
+
+
+def test_due_for_a_student(course_dir: Path) -> None:
+    from grader.extensions import due_for
+    write_extensions(course_dir, HEADER + "alice,09_training,,0.5,\n")
+    course = load_course(course_dir)
+    assert due_for(course, "09_training", "alice") == datetime(2026, 11, 10, 11, 59,
+                                                               tzinfo=timezone.utc)
+    assert due_for(course, "09_training", "bob") == course.module("09_training").due
