@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from grader.course import Course, now_utc
 from grader.errors import GraderError
+from grader.extensions import due_for
 from grader.files import write_atomic
 from grader.gradebook.models import Base, UTCDateTime
 from grader.gradebook.store import Gradebook
@@ -106,8 +107,8 @@ def _status_for(score: float, points: float) -> str:
 def _late_fraction(course: Course | None, result: dict[str, Any]) -> float:
     if course is None or not result.get("submitted_at"):
         return 0.0
-    try:
-        due = course.module(result["module"]).due
+    try:   # the student's due date: an extension (course/extensions.csv) moves it
+        due = due_for(course, result["module"], result["student"])
     except GraderError:
         return 0.0
     return assess_late(course.late, due, parse_timestamp(str(result["submitted_at"]))

@@ -134,3 +134,24 @@ def test_due_for_a_student(course_dir: Path) -> None:
     assert due_for(course, "09_training", "alice") == datetime(2026, 11, 10, 11, 59,
                                                                tzinfo=timezone.utc)
     assert due_for(course, "09_training", "bob") == course.module("09_training").due
+
+
+def test_manual_grades_keep_the_extended_due_date(course_dir: Path) -> None:
+    """Applying a manual grade works the late penalty out again: from the student's
+    extended due date, not the module's."""
+    from grader.gradebook.manual import Grade, apply_manual
+    from support.training_samples import training_result
+    write_extensions(course_dir, HEADER + "carol,09_training,,2,illness\n")
+    result = training_result("carol", "full")
+    result["submitted_at"] = "2026-11-11T12:00:00+00:00"      # 1.5 days after the due date
+    item = result["items"][0]
+    grade = Grade("carol", "09_training", result["notebook"], item["id"], item["points"],
+                  reason="checked by hand")
+    graded = apply_manual(result, {("carol", result["notebook"], item["id"]): grade},
+                          load_course(course_dir))
+    assert graded["late_penalty"] == 0.0 and graded["score"] == result["max_score"]
+    # without the extension the same grade costs two started days
+    (course_dir / "course" / "extensions.csv").unlink()
+    graded = apply_manual(result, {("carol", result["notebook"], item["id"]): grade},
+                          load_course(course_dir))
+    assert graded["late_penalty"] == 0.2 * result["max_score"]
