@@ -107,10 +107,13 @@ def _status_for(score: float, points: float) -> str:
 def _late_fraction(course: Course | None, result: dict[str, Any]) -> float:
     if course is None or not result.get("submitted_at"):
         return 0.0
-    try:   # the student's due date: an extension (course/extensions.csv) moves it
-        due = due_for(course, result["module"], result["student"])
+    try:
+        course.module(result["module"])
     except GraderError:
         return 0.0
+    # the student's due date: an extension (course/extensions.csv) moves it; a broken
+    # extensions.csv is an error here too, never a silently dropped penalty
+    due = due_for(course, result["module"], result["student"])
     return assess_late(course.late, due, parse_timestamp(str(result["submitted_at"]))
                        ).penalty_fraction
 
