@@ -23,7 +23,7 @@ from grader.course import Course
 from grader.errors import SourceError, SourceProblems
 from grader.files import write_atomic
 from grader.markers import find_marker
-from grader.module import Module, load_module
+from grader.module import Module, load_notebooks
 
 
 
@@ -165,11 +165,11 @@ def release(course: Course, module_ids: list[str] | None = None, *, check: bool 
     found: list[str] = []
     for module_id in module_ids or [m.id for m in course.modules]:
         course.module(module_id)
-        module = load_module(course.root, module_id, course=course)
-        shapes = shapes_for(module) if shapes_for else None
-        nb = build_release(course, module, shapes)
-        found += leaks(module, nb, course.root)
-        built.append((module_id, release_path(course, module), render(nb)))
+        for module in load_notebooks(course.root, module_id, course=course):  # an assignment's
+            shapes = shapes_for(module) if shapes_for else None
+            nb = build_release(course, module, shapes)
+            found += leaks(module, nb, course.root)
+            built.append((module_id, release_path(course, module), render(nb)))
     if found:
         raise SourceProblems(f"release refused: {len(found)} line(s) of solutions or hidden "
                              "tests would reach students; nothing was written", found)

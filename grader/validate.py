@@ -26,9 +26,10 @@ from grader.course import Course
 from grader.errors import GraderError
 from grader.export import build
 from grader.harness.grade import grade_submission
-from grader.harness.session import GradingContext, open_context
-from grader.module import Module, load_module
-from grader.release import release
+from grader.harness.assignment import open_assignment
+from grader.harness.session import GradingContext
+from grader.module import Module, load_notebooks
+from grader.release import release, release_path
 
 CHECKS = ("lint", "export", "reference", "stub", "determinism", "freshness")
 MUTANT_CHECK = "mutants"     # with `grader validate --mutants` (course.toml [mutants] min_score)
@@ -89,6 +90,15 @@ def check_config(course: Course, module: Module) -> list[Problem]:
                     f"[items.\"{module.id}\".\"{item_id}\"] names no graded item of "
                     f"{module.path.name} (graded: {', '.join(graded) or 'none'})")
             for item_id in unknown]
+
+
+def check_config_all(course: Course, notebooks: list[Module]) -> list[Problem]:
+    """check_config over an assignment: an item table may name an item of any notebook."""
+    if len(notebooks) == 1:
+        return check_config(course, notebooks[0])
+    graded = {item.id for module in notebooks for item in module.items}
+    return [p for p in check_config(course, notebooks[0])
+            if not any(f'."{item_id}"]' in p.message for item_id in graded)]
 
 
 def check_export(course: Course, module: Module) -> list[Problem]:
@@ -170,7 +180,9 @@ def check_determinism(ctx: GradingContext) -> list[Problem]:
 
 def check_freshness(course: Course, module: Module, ctx: GradingContext) -> list[Problem]:
     shapes = ctx.reference.shapes() if ctx.reference else {}
-    result = release(course, [module.id], check=True, shapes_for=lambda m: shapes)[0]
+    ours = release_path(course, module)          # an assignment releases each of its notebooks
+    result = next(r for r in release(course, [module.id], check=True, shapes_for=lambda m: shapes)
+                  if r.path == ours)
     if not result.changed:
         return []
     return [Problem(_rel(course, result.path), result.line, module.id,
@@ -234,35 +246,44 @@ def validate(course: Course, module_ids: list[str], *,
 
     for module_id in module_ids:
         try:
-            module = load_module(course.root, module_id)
+            notebooks = load_notebooks(course.root, module_id, course=course)
         except GraderError as exc:
             unreadable = [Problem(Path(f"source/{module_id}"), 1, module_id, str(exc))]
             run("lint", module_id, lambda: unreadable)
             for check in CHECKS[1:]:
                 run(check, module_id, list, skip="the source could not be read")
             continue
+        module = notebooks[0]
         lint = run("lint", module_id,
-                   lambda: check_lint(course, module) + check_config(course, module))
-        export = run("export", module_id, lambda: check_export(course, module))
+                   lambda: [p for m in notebooks for p in check_lint(course, m)]
+                   + check_config_all(course, notebooks))
+        export = run("export", module_id,
+                     lambda: [p for m in notebooks for p in check_export(course, m)])
         blocked = ("lint errors" if not lint.ok else "export failed" if not export.ok else None)
-        ctx = None
+        actx = None
         if blocked is None:
             try:
-                ctx = open_context(course, module_id)
+                actx = open_assignment(course, module_id)
             except GraderError as exc:
                 blocked = f"could not run the reference: {exc}"
+        contexts = actx.contexts if actx is not None else []
+
+        def each(check: Callable[[GradingContext], list[Problem]]) -> Callable[[], list[Problem]]:
+            return lambda: [p for ctx in contexts for p in check(ctx)]   # every notebook
         try:
-            reference = run("reference", module_id, lambda: check_reference(ctx), skip=blocked)
-            run("stub", module_id, lambda: check_stub(ctx), skip=blocked)
-            run("determinism", module_id, lambda: check_determinism(ctx), skip=blocked)
-            run("freshness", module_id, lambda: check_freshness(course, module, ctx), skip=blocked)
+            reference = run("reference", module_id, each(check_reference), skip=blocked)
+            run("stub", module_id, each(check_stub), skip=blocked)
+            run("determinism", module_id, each(check_determinism), skip=blocked)
+            run("freshness", module_id,
+                each(lambda ctx: check_freshness(course, ctx.module, ctx)), skip=blocked)
             if mutants:
-                run(MUTANT_CHECK, module_id, lambda: check_mutants(course, module, ctx),
+                run(MUTANT_CHECK, module_id,
+                    each(lambda ctx: check_mutants(course, ctx.module, ctx)),
                     skip=blocked or mutants_skip(course)
                     or (None if reference.ok else "the reference does not earn full marks"))
         finally:
-            if ctx is not None:
-                ctx.close()
+            if actx is not None:
+                actx.close()
     return outcomes
 
 

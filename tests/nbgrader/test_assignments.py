@@ -124,3 +124,21 @@ def test_gradebook_exports_status_and_feedback_show_both(graded):
     html = next(page).read_text()
     assert 'data-notebook="problem1.ipynb"' in html and 'data-notebook="problem2.ipynb"' in html
     assert "3 / 10" in html and "0 / 3" in html
+
+
+def test_release_and_validate_every_notebook(tmp_path):
+    from grader.release import release
+    from grader.validate import validate
+    root = copy_example(tmp_path)
+    write_course_toml(root)
+    course = load_course(root)
+    written = release(course, ["ps1"])
+    assert [r.path.relative_to(root).as_posix() for r in written] == [
+        "release/ps1/problem1.ipynb", "release/ps1/problem2.ipynb"]
+    outcomes = validate(course, ["ps1"])
+    assert [(o.check, o.ok) for o in outcomes] == [
+        ("lint", True), ("export", True), ("reference", True), ("stub", True),
+        ("determinism", True), ("freshness", True)]
+    (root / "release/ps1/problem2.ipynb").write_text("{}")     # one stale release
+    stale = {o.check: o for o in validate(course, ["ps1"])}["freshness"]
+    assert [p.path.as_posix() for p in stale.problems] == ["release/ps1/problem2.ipynb"]

@@ -151,6 +151,8 @@ def course_toml() -> str:
     head = head.replace('id = "tinytorch"', 'id = "tinytest"', 1)
     modules = "".join(f'\n[[modules]]\nid = "{m}"\ntitle = "{m[3:].title()}"\n'
                       f'due = "2026-09-{14 + 7 * i}T23:59:00Z"\n'
+                      # graded answer functions are scored against the reference
+                      'assessments = "all"\n'
                       for i, m in enumerate(MODULES))
     return head + modules
 
