@@ -29,14 +29,15 @@ def similarity(ctx: click.Context, module: str, threshold: float, as_json: bool)
     course.module(module)
     data = run_similarity(course, module, threshold=threshold).as_dict()
     page = write_similarity_page(course, data)
-    table = Table(title=f"similar answers in {module}: {len(data['pairs'])} pair(s) of "
-                        f"{data['students']} students at {threshold:.0%} or more",
-                  title_justify="left")
-    for column in ("first", "second", "score", "shared"):
-        table.add_column(column, justify="right" if column in ("score", "shared") else "left")
-    for pair in data["pairs"]:
-        table.add_row(pair["a"], pair["b"], f"{pair['score']:.0%}", str(pair["shared"]))
-    err.print(table)
+    err.print(f"{module}: {data['students']} submissions compared, {len(data['pairs'])} "
+              f"pair(s) at {threshold:.0%} or more", markup=False, highlight=False)
+    if data["pairs"]:
+        table = Table(title=f"similar answers in {module}", title_justify="left")
+        for column in ("first", "second", "score", "shared"):
+            table.add_column(column, justify="right" if column in ("score", "shared") else "left")
+        for pair in data["pairs"]:
+            table.add_row(pair["a"], pair["b"], f"{pair['score']:.0%}", str(pair["shared"]))
+        err.print(table)
     for match in data["reference"]:
         kind = "exact copy of" if match["exact"] else "similar to"
         err.print(f"{match['student']}: {kind} the reference ({match['score']:.0%})",
