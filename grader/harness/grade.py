@@ -21,6 +21,7 @@ from grader.harness.plan import graded_calls, job_for
 from grader.harness.score import (cell_error_notices, run_notices, score_items,
                                   unit_test_records)
 from grader.harness.session import GradingContext
+from grader.harness.submitted_files import linked_folder, read_regular
 from grader.late import apply_penalty
 from grader.module import Module
 from grader.result import Isolation, ItemResult, ItemStatus, Notice, Result
@@ -49,7 +50,7 @@ def locate(folder: Path, expected: str) -> tuple[Path | None, list[Notice]]:
 
 def read_submission(path: Path) -> NotebookNode:
     """Read a notebook leniently (students' files are often odd); ValueError if unreadable."""
-    raw = path.read_bytes()
+    raw = read_regular(path)   # never through a link: see harness/submitted_files.py
     if not raw.strip():
         raise ValueError("the file is empty")
     try:
@@ -64,7 +65,10 @@ def read_submission(path: Path) -> NotebookNode:
 
 
 def digest_file(path: Path | None) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path and path.is_file() else ""
+    try:
+        return hashlib.sha256(read_regular(path)).hexdigest() if path else ""
+    except (OSError, ValueError):
+        return ""
 
 
 def new_result(module: Module, student: str, notebook: str, source_digest: str = "") -> Result:
@@ -121,12 +125,16 @@ def grade_submission(ctx: GradingContext, student: str, folder: Path,
     days_late, penalty_fraction[, notice])` applies the late policy (None: not late);
     a notice (e.g. an unreadable timestamp.txt) becomes a `late` notice."""
     started = time.perf_counter()
-    path, notices = locate(folder, ctx.module.notebook_name)
+    linked = linked_folder(folder)
+    path, notices = (None, []) if linked else locate(folder, ctx.module.notebook_name)
     result = new_result(ctx.module, student, path.name if path else ctx.module.notebook_name,
                         ctx.reference.digest if ctx.reference else "")
     result.submission_digest = digest_file(path)
     executed = None
-    if path is None:
+    if linked:
+        result.status = "invalid"
+        result.items = zero_item_results(ctx.module, "missing", linked)
+    elif path is None:
         result.status = "missing"
         result.items = zero_item_results(
             ctx.module, "missing", f"no notebook submitted (expected {ctx.module.notebook_name})")

@@ -2,24 +2,16 @@
 Training module, shared by the harness tests of one worker."""
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from grader.course import Course, load_course
+from grader.course import Course
 from grader.harness.session import GradingContext, open_context
 from grader.synth import release_of, solved
+from support.demo_course import copy_course
 
-ROOT = Path(__file__).resolve().parents[2]
 MODULE = "09_training"
-
-
-def copy_course(dest: Path) -> Course:
-    for name in ("course", "source", "release"):
-        shutil.copytree(ROOT / name, dest / name)
-    return load_course(dest)
 
 
 @pytest.fixture(scope="session")
