@@ -180,6 +180,9 @@ def grade_assignment(actx: AssignmentContext, student: str, folder: Path, late=N
         graded = grade_submission(ctx, student, folder, late=late)
         result = graded.result
         name = ctx.module.notebook_name
+        # other notebooks in the folder: say that they were not graded, and why
+        _, extra = locate_all(folder, [name])
+        result["notices"] += [n.as_dict() for n in extra if n.kind == "ignored"]
         result["items"] = _tag(result["items"], name)
         result["unit_tests"] = _tag(result["unit_tests"], name)
         result["notebooks"] = [{**notebook_summary(result), "notebook": name}]

@@ -142,3 +142,18 @@ def test_release_and_validate_every_notebook(tmp_path):
     (root / "release/ps1/problem2.ipynb").write_text("{}")     # one stale release
     stale = {o.check: o for o in validate(course, ["ps1"])}["freshness"]
     assert [p.path.as_posix() for p in stale.problems] == ["release/ps1/problem2.ipynb"]
+
+
+def test_one_notebook_module_says_which_notebooks_it_ignored(tmp_path):
+    root = copy_example(tmp_path, notebooks=("problem1",))
+    write_course_toml(root)
+    folder = root / "submitted" / "hacker" / "ps1"
+    shutil.copy(folder / "problem1.ipynb", folder / "problem1-old.ipynb")
+    course = load_course(root)
+    grade_module(course, "ps1", workers=1, outputs=Outputs(course, None, feedback=False))
+    hacker = json.loads((root / "autograded/hacker/ps1/result.json").read_text())
+    assert hacker["score"] == 3.0
+    assert [(n["kind"], n["message"].split(" ")[0]) for n in hacker["notices"]] == [
+        ("ignored", "problem1-old.ipynb")]
+    bitdiddle = json.loads((root / "autograded/bitdiddle/ps1/result.json").read_text())
+    assert "ignored" not in {n["kind"] for n in bitdiddle["notices"]}
