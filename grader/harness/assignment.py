@@ -11,6 +11,7 @@ the late policy applied once, to the assignment. A one-notebook module (TinyTorc
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import tempfile
 import time
@@ -30,6 +31,7 @@ from grader.harness.session import (GradingContext, _Borrowed, engine_for, open_
 from grader.late import apply_penalty
 from grader.module import Module, load_notebooks
 from grader.release import build_release
+from grader.harness.submitted_files import linked_folder
 
 TIMESTAMP = "timestamp.txt"
 
@@ -153,11 +155,13 @@ def _stage(folder: Path, path: Path, name: str, tmp: Path) -> Path:
     for item in folder.iterdir():
         if item.suffix == ".ipynb" or item.name == TIMESTAMP:
             continue
-        if item.is_dir():
+        if item.is_symlink():     # a link stays a link: it must not copy what it points at
+            os.symlink(os.readlink(item), view / item.name)
+        elif item.is_dir():
             shutil.copytree(item, view / item.name, symlinks=True)
         elif item.is_file():
             shutil.copy2(item, view / item.name)
-    shutil.copy2(path, view / name)
+    shutil.copy2(path, view / name, follow_symlinks=False)   # a linked notebook is refused
     return view
 
 
@@ -197,7 +201,10 @@ def grade_assignment(actx: AssignmentContext, student: str, folder: Path, late=N
     with tempfile.TemporaryDirectory(prefix="grader-nb-") as tmp:
         for ctx, name in zip(actx.contexts, names):
             path = found[name]
-            view = _stage(folder, path, name, Path(tmp)) if path is not None else Path(tmp) / "none"
+            if linked_folder(folder):   # grade_submission refuses it, with the reason
+                view = folder
+            else:
+                view = _stage(folder, path, name, Path(tmp)) if path is not None else Path(tmp) / "none"
             part = grade_submission(ctx, student, view, late=None)
             if part.executed is not None:
                 executed[name] = part.executed
