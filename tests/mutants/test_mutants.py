@@ -134,3 +134,18 @@ def test_training_always_zero_mse_survives_the_comprehensive_test(demo_copy: Pat
     page = demo_copy / "reports" / "mutants" / "09_training.html"
     assert page.is_file() and "return 0" in page.read_text(encoding="utf-8")
     assert json.loads(page.with_suffix(".json").read_text())["mutants"] == report["mutants"]
+
+
+def test_same_seed_same_report_whatever_the_workers(scale_run) -> None:
+    """A limited run on one worker picks the same mutants as the sample says and judges
+    each as the two-worker full run did; the order is the mutants', not the workers'."""
+    root, full = scale_run
+    module = load_module(root, "01_scale")
+    one = run_mutants(load_course(root), "01_scale", max_mutants=6, workers=1, seed=3,
+                      timeout_s=2).as_dict()
+    assert [m["id"] for m in one["mutants"]] == [m.id for m in sample(generate(module), 6, 3)]
+    before = {m["id"]: (m["status"], m["killed_by"], m["failure"]) for m in full["mutants"]}
+    assert {m["id"]: (m["status"], m["killed_by"], m["failure"]) for m in one["mutants"]} == {
+        i: before[i] for i in (m["id"] for m in one["mutants"])}
+    order = [m["id"] for m in full["mutants"]]
+    assert order == [m.id for m in generate(module)]
