@@ -4,6 +4,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import signal
+import select
 import subprocess
 import sys
 import threading
@@ -16,6 +18,7 @@ from .types import IsolationReport, Job, RunResult
 
 log = logging.getLogger(__name__)
 _PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder that holds grader/
+WATCHDOG_SLACK_S = 120.0   # past the submission budget, the supervisor itself is stuck
 
 
 class Engine:
@@ -28,7 +31,8 @@ class Engine:
     def __init__(self, *, framework_path: Path | None = None, preload: Sequence[str] = ("numpy",),
                  isolation: str = "auto", python: str | None = None,
                  hide: Sequence[Path] = (), interrupt_grace_s: float = 2.0,
-                 max_restarts: int = 8, fast_path: bool = True) -> None:
+                 max_restarts: int = 8, fast_path: bool = True,
+                 watchdog_slack_s: float = WATCHDOG_SLACK_S) -> None:
         self.framework_path = Path(framework_path).resolve() if framework_path else None
         self.preload = list(preload)
         self.isolation_requested = isolation
@@ -37,6 +41,7 @@ class Engine:
         self.interrupt_grace_s = interrupt_grace_s
         self.max_restarts = max_restarts
         self.fast_path = fast_path   # plain-Python cells skip IPython's token transforms
+        self.watchdog_slack_s = watchdog_slack_s
         self.isolation: IsolationReport | None = None
         self.preload_warnings: list[str] = []
         self._proc: subprocess.Popen[bytes] | None = None
@@ -75,11 +80,21 @@ class Engine:
         for w in self.preload_warnings:
             log.warning("%s", w)
 
-    def _exchange(self, *msgs: Any) -> Any:
+    def _exchange(self, *msgs: Any, timeout_s: float | None = None) -> Any:
         assert self._proc is not None and self._proc.stdin is not None and self._proc.stdout is not None
         try:
             for msg in msgs:
                 send_pickle(self._proc.stdin.fileno(), msg)
+            if timeout_s is not None and not select.select([self._proc.stdout], [], [], timeout_s)[0]:
+                # the supervisor itself is stuck (its own deadlines failed): end the
+                # whole process group; the next job starts a fresh template
+                try:
+                    os.killpg(self._proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self._terminate()
+                raise EngineError(f"the job did not finish within {timeout_s:g} s, although "
+                                  "every deadline should have ended it; the engine was restarted")
             return recv_pickle(self._proc.stdout.fileno())
         except (EOFError, BrokenPipeError, OSError) as exc:
             self._terminate()
@@ -97,7 +112,9 @@ class Engine:
         self.start()
         with self._lock:
             # the template forks the job's supervisor, which reads the job itself
-            reply = self._exchange(("job",), job)
+            budget = job.limits.submission_timeout_s
+            reply = self._exchange(("job",), job,
+                                   timeout_s=budget + self.watchdog_slack_s if budget else None)
         if reply[0] == "error":
             raise EngineError(f"the engine failed while running a job: {reply[1]}\n{reply[2]}")
         result: RunResult = reply[1]

@@ -307,3 +307,21 @@ def test_a_value_that_makes_the_test_allocate_without_bound_fails_the_item(engin
     res = driver_job(engine, "def test_it():\n    xs = [0] * len(Box(1)) * 10**9\n",
                      cells=(STUDENT,))
     assert res.calls[0].status == "error" and res.calls[0].error.ename == "MemoryError"
+
+
+def test_a_supervisor_stuck_in_trusted_code_is_ended_by_the_engine() -> None:
+    """A test that swallows every interruption keeps the supervisor busy forever; past the
+    submission budget the engine ends the job with an error and starts afresh."""
+    from grader.engine import EngineError
+    stuck = ("def test_it():\n    while True:\n        try:\n            while True:\n"
+             "                pass\n        except BaseException:\n            pass\n")
+    limits = Limits(cell_timeout_s=2, call_timeout_s=0.5, submission_timeout_s=1.0,
+                    memory_mb=1024)
+    with Engine(preload=[], watchdog_slack_s=1.0) as engine:
+        with pytest.raises(EngineError, match="did not finish"):
+            engine.run(Job(cells=[Cell("c", "x = 1")],
+                           calls=[Call("t", stuck, ["test_it"], mode="driver")], limits=limits))
+        again = engine.run(Job(cells=[Cell("c", "x = 1")],
+                               calls=[Call("t", "assert x == 1\n", [], mode="driver")],
+                               limits=limits))
+        assert again.calls[0].status == "passed"
