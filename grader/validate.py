@@ -191,6 +191,7 @@ def check_freshness(course: Course, module: Module, ctx: GradingContext) -> list
 
 def check_mutants(course: Course, module: Module, ctx: GradingContext) -> list[Problem]:
     """Each graded item's mutation score against course.toml's [mutants] min_score."""
+    from grader.mutants.generate import KIND_PRIORITY
     from grader.mutants.run import run_mutants
     from grader.mutants.settings import mutant_settings
     settings = mutant_settings(course)
@@ -200,7 +201,8 @@ def check_mutants(course: Course, module: Module, ctx: GradingContext) -> list[P
     for item in report.items:
         if item.score is None or settings.min_score is None or item.score >= settings.min_score:
             continue
-        worst = item.survivors[0]
+        # the telling example first: a function answering a constant, then the rest
+        worst = min(item.survivors, key=lambda m: KIND_PRIORITY.index(m.kind))
         problems.append(Problem(
             _rel(course, module.path), item.line, module.id,
             f"'{item.id}' kills {len(item.killed)} of {len(item.in_scope)} mutants "
