@@ -8,7 +8,7 @@ build and the reference results), scatters it to every worker once, and submits 
 task per submission carrying that submission folder's files as bytes.
 
 A worker needs only the installed package: it unpacks the course bundle once per
-process (cached by digest), keeps one warm GradingContext (engine + zygote) per
+process (cached by digest), keeps one warm AssignmentContext (engine + zygote) per
 thread, unpacks the submission into a temporary folder and calls grade_submission,
 exactly as the local batch does. It returns the result record and the executed
 notebook; the coordinator alone writes outputs (gradebook, result.json, feedback),
@@ -37,10 +37,10 @@ from grader.course import COURSE_FILE, Course, load_course
 from grader.extensions import EXTENSIONS_FILE
 from grader.errors import ConfigError
 from grader.export import build
-from grader.harness.grade import Graded, grade_submission
+from grader.harness.assignment import (AssignmentContext, AssignmentGraded, grade_assignment,
+                                       open_assignment)
 from grader.harness.reference import Reference, cache_path
-from grader.harness.session import GradingContext, open_context
-from grader.module import load_module
+from grader.module import load_notebooks
 
 BUNDLE_BUILD = "build"           # where the bundle puts the build folder, whatever course.toml says
 IN_FLIGHT_PER_THREAD = 4         # tasks submitted ahead per worker thread (bounds coordinator memory)
@@ -73,11 +73,13 @@ def pack_course(course: Course, module_id: str) -> bytes:
     and the modules before it (the stage build is checked against them), the stage build,
     the cached reference and course/extensions.csv if there is one. Nothing else (no
     roster, no submissions, no gradebook)."""
-    ref_path = cache_path(course, load_module(course.root, module_id))
+    notebooks = load_notebooks(course.root, module_id, course=course)
+    ref_paths = {m.cache_key: cache_path(course, m) for m in notebooks}   # one per notebook
     stage = course.build_dir / "stages" / module_id
-    if not ref_path.is_file() or not stage.is_dir():
-        raise ConfigError(f"the reference or the stage build of {module_id} is missing "
-                          f"(expected {ref_path} and {stage})")
+    for ref_path in [*ref_paths.values(), stage]:
+        if not ref_path.exists():
+            raise ConfigError(f"the reference or the stage build of {module_id} is missing "
+                              f"(expected {ref_path})")
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz", compresslevel=6) as tar:
         _add_bytes(tar, str(COURSE_FILE), (course.root / COURSE_FILE).read_bytes())
@@ -88,7 +90,8 @@ def pack_course(course: Course, module_id: str) -> bytes:
             if folder.is_dir():
                 _add_tree(tar, folder, f"source/{config.id}")
         _add_tree(tar, stage, f"{BUNDLE_BUILD}/stages/{module_id}")
-        _add_bytes(tar, f"{BUNDLE_BUILD}/reference/{module_id}.json", ref_path.read_bytes())
+        for key, ref_path in ref_paths.items():
+            _add_bytes(tar, f"{BUNDLE_BUILD}/reference/{key}.json", ref_path.read_bytes())
     return buf.getvalue()
 
 
@@ -102,7 +105,7 @@ def pack_folder(folder: Path) -> dict[str, bytes]:
 _lock = threading.Lock()
 _courses: dict[str, Path] = {}            # bundle digest -> unpacked course root
 _local = threading.local()                # .key, .ctx: this thread's warm grading context
-_contexts: list[GradingContext] = []      # every context opened in this process (closed at exit)
+_contexts: list[AssignmentContext] = []      # every context opened in this process (closed at exit)
 
 
 def _safe_extract(data: bytes, dest: Path) -> None:
@@ -123,7 +126,7 @@ def _course_root(bundle: bytes, digest: str) -> Path:
 
 
 def _context(bundle: bytes, digest: str, module_id: str, timeout_s: float | None,
-             memory_mb: int | None, isolation: str) -> GradingContext:
+             memory_mb: int | None, isolation: str) -> AssignmentContext:
     key = (digest, module_id, timeout_s, memory_mb, isolation)
     if getattr(_local, "key", None) == key and _local.ctx is not None:
         return _local.ctx
@@ -135,9 +138,11 @@ def _context(bundle: bytes, digest: str, module_id: str, timeout_s: float | None
     root = _course_root(bundle, digest)
     course = load_course(root)
     course.build_dir = root / BUNDLE_BUILD
-    data = json.loads((course.build_dir / "reference" / f"{module_id}.json").read_text("utf-8"))
-    ctx = open_context(course, module_id, timeout_s=timeout_s, memory_mb=memory_mb,
-                       isolation=isolation, reference=Reference(**data))
+    references = [Reference(**json.loads((course.build_dir / "reference" / f"{m.cache_key}.json")
+                                         .read_text("utf-8")))
+                  for m in load_notebooks(root, module_id, course=course)]
+    ctx = open_assignment(course, module_id, timeout_s=timeout_s, memory_mb=memory_mb,
+                          isolation=isolation, references=references)
     with _lock:
         _contexts.append(ctx)
     _local.key, _local.ctx = key, ctx
@@ -174,9 +179,9 @@ def grade_remote(bundle: bytes, digest: str, module_id: str, student: str,
                 raise ValueError(f"submission file outside its folder: {rel!r}")
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
-        graded = grade_submission(ctx, student, folder, late=late_checker(ctx.course, module_id))
-    executed = nbformat.writes(graded.executed) if graded.executed is not None else None
-    return graded.result, executed
+        graded = grade_assignment(ctx, student, folder, late=late_checker(ctx.course, module_id))
+    # every executed notebook of the assignment, by file name
+    return graded.result, {name: nbformat.writes(nb) for name, nb in graded.executed_all.items()}
 
 
 # -- coordinator -------------------------------------------------------------------------------
@@ -191,9 +196,6 @@ def grade_module_on_cluster(course: Course, module_id: str, *, scheduler: Any,
     from distributed import Client, as_completed
 
     plan = plan_module(course, module_id, students=students, force=force, isolation=isolation)
-    if len(plan.references) > 1:
-        raise ConfigError(f"{module_id} has {len(plan.references)} notebooks: --scheduler grades "
-                          "one-notebook modules only for now; grade it without --scheduler")
     module, summary, todo_list = plan.module, plan.summary, plan.todo
     on_progress(module_id, 0, len(todo_list))
     if not todo_list:
@@ -227,8 +229,10 @@ def grade_module_on_cluster(course: Course, module_id: str, *, scheduler: Any,
             submission, sub_digest = futures.pop(future)
             try:
                 result, executed = future.result()
-                graded = Graded(result=result, executed=nbformat.reads(executed, as_version=4)
-                                if executed is not None else None)
+                notebooks = {name: nbformat.reads(text, as_version=4)
+                             for name, text in executed.items()}
+                graded = AssignmentGraded(result=result, executed=next(iter(notebooks.values()), None),
+                                          executed_all=notebooks)
                 graded.result["folder_digest"] = sub_digest
             except Exception as exc:   # a worker lost or a harness bug: this submission only
                 graded = error_result(module, submission, exc)

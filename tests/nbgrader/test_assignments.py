@@ -157,3 +157,30 @@ def test_one_notebook_module_says_which_notebooks_it_ignored(tmp_path):
         ("ignored", "problem1-old.ipynb")]
     bitdiddle = json.loads((root / "autograded/bitdiddle/ps1/result.json").read_text())
     assert "ignored" not in {n["kind"] for n in bitdiddle["notices"]}
+
+
+def test_several_notebooks_on_a_cluster_as_locally(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    from grader.autograde.cluster import grade_module_on_cluster
+    root = copy_example(tmp_path)
+    write_course_toml(root)
+    course = load_course(root)
+    grade_module(course, "ps1", workers=1, outputs=Outputs(course, None, feedback=False))
+
+    def records() -> dict[str, dict]:
+        found = {}
+        for path in (root / "autograded").glob("*/ps1/result.json"):
+            record = json.loads(path.read_text())
+            found[record["student"]] = {k: v for k, v in record.items() if k != "duration_s"}
+        return found
+    local = records()
+    shutil.rmtree(root / "autograded")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=":0") as cluster:
+        summary = grade_module_on_cluster(course, "ps1", scheduler=cluster.scheduler_address,
+                                          force=True,
+                                          outputs=Outputs(course, None, feedback=False))
+    assert summary.graded == 2
+    assert records() == local
+    for name in NAMES:
+        assert (root / "autograded" / "hacker" / "ps1" / name).is_file()
