@@ -240,6 +240,13 @@ def main(argv: list[str] | None = None) -> int:
                     "load_average_at_start": [round(x, 2) for x in os.getloadavg()]},
         "reference_s": round(reference_s, 2), "tools": {}}
 
+    log("grading with grader, every cell through IPython's full run_cell (before the "
+        "plain-Python fast path)")
+    before = timed(grader_cmd("--course", str(course_root), "autograde", MODULE, "--force",
+                              "--workers", str(args.workers)), cwd=course_root, memory=True,
+                   env={**os.environ, "GRADER_FAST_PATH": "0"})
+    before.update(submissions=args.n, per_s=round(args.n / before["seconds"], 3))
+    results["tools"]["grader_full_ipython_path"] = before
     log("grading with grader")
     g = timed(grader_cmd("--course", str(course_root), "autograde", MODULE, "--force",
                          "--workers", str(args.workers)), cwd=course_root, memory=True)
@@ -265,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
                    mean_score=round(sum(nscores.values()) / max(1, len(nscores)), 3))
         results["tools"]["nbgrader"] = nbg
         results["ratio"] = round(g["per_s"] / nbg["per_s"], 2)
+        results["ratio_before_fast_path"] = round(before["per_s"] / nbg["per_s"], 2)
 
     # one notebook, the student's self-check against nbgrader's validate
     check_dir = WORK / "check"
@@ -303,9 +311,12 @@ def print_table(results: dict[str, Any]) -> None:
           f"Python {m['python']}\n")
     print("| tool | seconds | submissions/s | peak memory (MB, tree RSS) |")
     print("|---|---:|---:|---:|")
+    labels = {"grader": f"grader autograde --workers {results['workers']}",
+              "grader_full_ipython_path": f"grader autograde --workers {results['workers']}, "
+                                          "GRADER_FAST_PATH=0 (before)",
+              "nbgrader": "nbgrader autograde"}
     for name, t in results["tools"].items():
-        label = f"grader autograde --workers {results['workers']}" if name == "grader" \
-            else "nbgrader autograde"
+        label = labels.get(name, name)
         print(f"| {label} | {t['seconds']:.1f} | {t['per_s']:.2f} | {t['peak_rss_mb']:.0f} |")
     if "ratio" in results:
         print(f"\nratio (grader / nbgrader throughput): {results['ratio']:.1f}x")
@@ -315,6 +326,9 @@ def print_table(results: dict[str, Any]) -> None:
         line += f", nbgrader validate {c['nbgrader_validate_s']:.2f} s"
     print(line)
     if "profile" in results:
+        p = results["profile"]
+        print(f"\nper submission on one worker: {p['per_submission_s'] * 1000:.0f} ms, of which "
+              f"{p['overhead_per_submission_s'] * 1000:.0f} ms beyond the code's own compute")
         print("\nwhere the time goes (one batch, one worker):")
         for row in results["profile"]["breakdown"]:
             print(f"  {row['share']:5.1%}  {row['what']}")

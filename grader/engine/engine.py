@@ -31,7 +31,7 @@ class Engine:
     def __init__(self, *, framework_path: Path | None = None, preload: Sequence[str] = ("numpy",),
                  isolation: str = "auto", python: str | None = None,
                  hide: Sequence[Path] = (), interrupt_grace_s: float = 2.0,
-                 max_restarts: int = 8, fast_path: bool = True,
+                 max_restarts: int = 8, fast_path: bool | None = None,
                  watchdog_slack_s: float = WATCHDOG_SLACK_S) -> None:
         self.framework_path = Path(framework_path).resolve() if framework_path else None
         self.preload = list(preload)
@@ -40,7 +40,10 @@ class Engine:
         self.hide = [str(Path(h).resolve()) for h in hide]
         self.interrupt_grace_s = interrupt_grace_s
         self.max_restarts = max_restarts
-        self.fast_path = fast_path   # plain-Python cells skip IPython's token transforms
+        # plain-Python cells skip IPython's token transforms; GRADER_FAST_PATH=0 turns that
+        # off for a whole run (`make bench` measures both paths in one run)
+        self.fast_path = fast_path if fast_path is not None else \
+            os.environ.get("GRADER_FAST_PATH", "1") != "0"
         self.watchdog_slack_s = watchdog_slack_s
         self.isolation: IsolationReport | None = None
         self.preload_warnings: list[str] = []
