@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal, get_args
 
+from grader.errors import GraderError
+
 SCHEMA_VERSION = 1
 
 ResultStatus = Literal["graded", "invalid", "missing", "error", "checked"]
@@ -35,8 +37,9 @@ IsolationMode = Literal["namespaces", "userns", "bubblewrap", "rlimits"]
 FAILED_STATUSES = frozenset({"error", "invalid", "missing"})
 
 
-class ResultFormatError(ValueError):
-    """A result record that does not have the shape of result.json."""
+class ResultFormatError(GraderError, ValueError):
+    """A result record that does not have the shape of result.json (commands report it
+    as an error, exit 2, like any GraderError)."""
 
 
 def _check(value: Any, allowed: Any, what: str) -> Any:
@@ -107,6 +110,49 @@ class Field:
 
 
 @dataclass
+class AutoVerdict:
+    """The autograder's verdict on an item a human has graded (kept to start again from)."""
+    score: float | None
+    status: ItemStatus
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"score": self.score, "status": self.status, "message": self.message}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> AutoVerdict:
+        return cls(score=None if data["score"] is None else _number(data, "score", "auto"),
+                   status=_check(data["status"], ItemStatus, "auto status"),
+                   message=_text(data, "message", "auto"))
+
+
+@dataclass
+class ManualGrade:
+    """A grade a human gave the item (grader/gradebook/manual.py applies it)."""
+    score: float
+    comment: str
+    reason: str             # why an autograded item's score was overridden
+    graded_at: str
+    stale: bool             # the answer changed since: the grade is shown, not counted
+    auto_score: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"score": self.score, "comment": self.comment, "reason": self.reason,
+                "graded_at": self.graded_at, "stale": self.stale, "auto_score": self.auto_score}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ManualGrade:
+        if not isinstance(data["stale"], bool):
+            raise ResultFormatError(f"manual grade: stale is {data['stale']!r}")
+        return cls(score=_number(data, "score", "manual grade"),
+                   comment=_text(data, "comment", "manual grade"),
+                   reason=_text(data, "reason", "manual grade"),
+                   graded_at=str(data["graded_at"]), stale=data["stale"],
+                   auto_score=(None if data["auto_score"] is None
+                               else _number(data, "auto_score", "manual grade")))
+
+
+@dataclass
 class ItemResult:
     """A graded item: a test, a computational assessment or a manual answer."""
     id: str
@@ -120,6 +166,8 @@ class ItemResult:
     traceback: list[str] | None = None  # the lines of the error's student-facing traceback
     answer_digest: str | None = None    # manual: identifies the answer a manual grade is for
     task: bool = False                  # manual: a task cell (the answer is the notebook)
+    auto: AutoVerdict | None = None     # graded by hand: what the autograder said
+    manual: ManualGrade | None = None   # graded by hand: the human's grade
     notebook: str | None = None         # assignments of several notebooks: which one
 
     def to_json(self) -> dict[str, Any]:
@@ -129,6 +177,8 @@ class ItemResult:
             "traceback": self.traceback, "task": True if self.task else None,
             "answer_digest": self.answer_digest,
             "fields": [f.to_json() for f in self.fields], "notebook": self.notebook,
+            "auto": self.auto.to_json() if self.auto else None,
+            "manual": self.manual.to_json() if self.manual else None,
         }, keep=("score",))
 
     @classmethod
@@ -146,6 +196,8 @@ class ItemResult:
                    traceback=_lines(data.get("traceback"), f"{what} traceback"),
                    answer_digest=_text(data, "answer_digest", what, optional=True),
                    task=_flag(data, "task"),
+                   auto=AutoVerdict.from_json(data["auto"]) if data.get("auto") else None,
+                   manual=ManualGrade.from_json(data["manual"]) if data.get("manual") else None,
                    notebook=_text(data, "notebook", what, optional=True))
 
 
@@ -276,6 +328,10 @@ class Result:
     def failed_to_run(self) -> bool:
         return failed_to_run(self)
 
+    @property
+    def late(self) -> bool:
+        return is_late(self)
+
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "student": self.student, "module": self.module, "notebook": self.notebook,
@@ -332,6 +388,14 @@ class Result:
             notebooks=([NotebookSummary.from_json(n) for n in data["notebooks"]]
                        if data.get("notebooks") is not None else None),
             schema_version=version)
+
+
+def is_late(result: Result | Mapping[str, Any]) -> bool:
+    """Submitted after the due date (and its grace), or docked for it."""
+    if isinstance(result, Result):
+        return (result.days_late or 0.0) > 0 or result.late_penalty > 0
+    return (float(result.get("days_late") or 0.0) > 0
+            or float(result.get("late_penalty") or 0.0) > 0)
 
 
 def failed_to_run(result: Result | Mapping[str, Any]) -> bool:

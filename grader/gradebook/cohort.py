@@ -26,8 +26,12 @@ def on_roster(roster: frozenset[str], student: str) -> bool:
 
 def is_withdrawn(course: Course, record: Mapping[str, Any]) -> bool:
     """The result's submission folder is gone (while submitted/ itself is there)."""
-    folder = course.submitted_dir / str(record["student"]) / str(record["module"])
-    return course.submitted_dir.is_dir() and not folder.is_dir()
+    return submission_gone(course, str(record["student"]), str(record["module"]))
+
+
+def submission_gone(course: Course, student: str, module: str) -> bool:
+    """submitted/STUDENT/MODULE is gone while submitted/ itself is there."""
+    return course.submitted_dir.is_dir() and not (course.submitted_dir / student / module).is_dir()
 
 
 def in_statistics(course: Course, roster: frozenset[str], record: Mapping[str, Any]) -> bool:

@@ -17,10 +17,10 @@ from rich import box
 from rich.table import Table
 
 from grader.course import Course
-from grader.gradebook.cohort import is_withdrawn, on_roster, roster_ids
+from grader.gradebook.cohort import on_roster, roster_ids, submission_gone
 from grader.formatting import format_number, format_score
 from grader.gradebook.store import Gradebook
-from grader.result import failed_to_run
+from grader.result import Result
 
 
 @dataclass(frozen=True)
@@ -46,55 +46,51 @@ class StatusRow:
         return data
 
 
-def is_late(record: dict[str, Any]) -> bool:
-    return float(record.get("days_late") or 0.0) > 0 or float(record.get("late_penalty") or 0.0) > 0
-
-
 def status_rows(course: Course, gradebook: Gradebook) -> list[StatusRow]:
-    by_module: dict[str, list[dict[str, Any]]] = {}
+    by_module: dict[str, list[Result]] = {}
     for record in gradebook.results():
-        by_module.setdefault(record["module"], []).append(record)
+        result = Result.from_json(record)
+        by_module.setdefault(result.module, []).append(result)
     roster = roster_ids(course)
     rows = []
     for module in course.modules:
         everything = by_module.get(module.id, [])
-        withdrawn = tuple(sorted(r["student"] for r in everything if is_withdrawn(course, r)))
-        records = [r for r in everything if r["student"] not in withdrawn]
-        counted = [float(r.get("score") or 0.0) for r in records
-                   if on_roster(roster, r["student"])]
+        withdrawn = tuple(sorted(r.student for r in everything
+                                 if submission_gone(course, r.student, r.module)))
+        records = [r for r in everything if r.student not in withdrawn]
+        counted = [r.score for r in records if on_roster(roster, r.student)]
         submitted = (sum(1 for p in course.submitted_dir.glob(f"*/{module.id}") if p.is_dir())
                      if course.submitted_dir.is_dir() else 0)
-        maxima = [float(r["max_score"]) for r in records if r.get("max_score")]
+        maxima = [r.max_score for r in records if r.max_score]
         rows.append(StatusRow(
             module=module.id, title=module.title, due=module.due, submitted=submitted,
             graded=len(records),
             mean_score=round(mean(counted), 2) if counted else None,
             max_score=max(maxima) if maxima else None,
-            late=sum(1 for r in records if is_late(r)),
-            failed=sum(1 for r in records if failed_to_run(r)),
+            late=sum(1 for r in records if r.late),
+            failed=sum(1 for r in records if r.failed_to_run),
             withdrawn=withdrawn,
-            off_roster=tuple(sorted(r["student"] for r in records
-                                    if not on_roster(roster, r["student"]))),
-            needs_manual=sum(1 for r in records for i in r.get("items", [])
-                             if i.get("status") == "manual"),
+            off_roster=tuple(sorted(r.student for r in records
+                                    if not on_roster(roster, r.student))),
+            needs_manual=sum(1 for r in records for i in r.items if i.status == "manual"),
             notebooks=_notebook_means(records, roster),
         ))
     return rows
 
 
-def _notebook_means(records: list[dict[str, Any]], roster: Any
+def _notebook_means(records: list[Result], roster: Any
                     ) -> tuple[tuple[str, float | None, float], ...]:
     parts: dict[str, list[float]] = {}
     maxima: dict[str, float] = {}
     for record in records:
-        notebooks = record.get("notebooks") or []
+        notebooks = record.notebooks or []
         if len(notebooks) < 2:
             continue
         for part in notebooks:
-            scores = parts.setdefault(part["notebook"], [])
-            maxima[part["notebook"]] = float(part.get("max_score") or 0.0)
-            if on_roster(roster, record["student"]):
-                scores.append(float(part.get("score") or 0.0))
+            scores = parts.setdefault(part.notebook, [])
+            maxima[part.notebook] = part.max_score
+            if on_roster(roster, record.student):
+                scores.append(part.score)
     return tuple((name, round(mean(scores), 2) if scores else None, maxima[name])
                  for name, scores in parts.items())
 

@@ -19,12 +19,12 @@ from markupsafe import Markup
 
 from grader.course import Course, now_utc
 from grader.gradebook.cohort import in_statistics, roster_ids
-from grader.gradebook.status import is_late, status_rows
+from grader.gradebook.status import status_rows
 from grader.gradebook.store import Gradebook
 from grader.reports.env import STATUS_LABELS, template_env
 from grader.reports.feedback import feedback_path, write_feedback, write_html
 from grader.reports.charts import RateRow, histogram, pass_rates
-from grader.result import failed_to_run
+from grader.result import failed_to_run, is_late
 
 DASHBOARD_TEMPLATE = "dashboard.html"
 TOP_FAILURES = 5

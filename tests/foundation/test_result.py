@@ -81,3 +81,17 @@ def test_notices_are_the_harness_notices():
     from grader.harness.merge import Notice as MergeNotice
     assert MergeNotice is Notice
     assert Notice("late", None, "x").as_dict() == {"kind": "late", "cell": None, "message": "x"}
+
+
+def test_an_item_graded_by_hand_keeps_the_autograders_verdict():
+    from grader.gradebook.manual import Grade, apply_manual
+    record = training_result("bob", "partial")
+    grade = Grade(student="bob", module="09_training", notebook="training_dev.ipynb",
+                  item="training-batch-size", score=4.0, comment="close enough",
+                  reason="rounding", graded_at="2026-11-20T10:00:00+00:00")
+    graded = apply_manual(record, {("bob", "training_dev.ipynb", "training-batch-size"): grade})
+    result = Result.from_json(graded)
+    item = next(i for i in result.items if i.id == "training-batch-size")
+    assert (item.score, item.auto.score, item.auto.status) == (4.0, 1.67, "partial")
+    assert item.manual.comment == "close enough" and not item.manual.stale
+    assert result.to_json() == graded
