@@ -21,12 +21,18 @@ from grader.formatting import format_score
 @click.option("--scheduler", help="Grade on a Dask cluster at this scheduler address.")
 @click.option("--no-wait", is_flag=True,
               help="If another autograde runs on this course, exit 2 instead of waiting.")
+@click.option("--watch", is_flag=True,
+              help="After grading, keep watching submitted/ and grade each new or changed "
+                   "submission as it lands (the dashboard follows); Ctrl-C stops.")
+@click.option("--settle", type=click.FloatRange(0.1), default=2.0, show_default=True,
+              help="With --watch: seconds a submission folder must be quiet before grading.")
 @click.option("--prune", is_flag=True,
               help="Remove results whose submission folder is gone (withdrawn submissions).")
 @click.pass_context
 def autograde(ctx: click.Context, module: str | None, all_modules: bool, students: tuple[str, ...],
               workers: int | None, timeout: float | None, memory: int | None, force: bool,
-              db: str | None, scheduler: str | None, no_wait: bool, prune: bool) -> None:
+              db: str | None, scheduler: str | None, no_wait: bool, watch: bool, settle: float,
+              prune: bool) -> None:
     """Grade the submissions under submitted/*/MODULE/.
 
     Lints the module's sources first and refuses (exit 2, nothing written) on any
@@ -63,6 +69,35 @@ def autograde(ctx: click.Context, module: str | None, all_modules: bool, student
     for note in notes:
         err.print(note, markup=False, soft_wrap=True)
     err.print(f"results: {course.autograded_dir}  feedback: {course.feedback_dir}")
+    if watch:
+        watch_submissions(course, modules, settle=settle, no_wait=no_wait,
+                          options=dict(workers=workers, timeout=timeout, memory=memory, db=db,
+                                       scheduler=scheduler))
+
+
+def watch_submissions(course: Course, modules: list[str], *, settle: float, no_wait: bool,
+                      options: dict) -> None:
+    """Grade what lands in submitted/ until Ctrl-C: the same idempotent batch, per
+    module, for the students whose folders changed; then the dashboard is rebuilt."""
+    from grader.autograde.lock import course_lock
+    from grader.autograde.watch import watch
+    from grader.gradebook.store import open_gradebook
+    from grader.reports.dashboard import build_dashboard
+
+    def grade_landed(module_id: str, students: list[str]) -> None:
+        err.print(f"{module_id}: grading {', '.join(students)}", markup=False)
+        with course_lock(course.build_dir, wait=not no_wait,
+                         on_wait=lambda message: err.print(message, markup=False)):
+            summaries, _, _ = grade(course, [module_id], students=students, force=False,
+                                    prune=False, **options)
+            with open_gradebook(options["db"] or course.db_url, read_only=True) as gradebook:
+                page = build_dashboard(course, gradebook)
+        print_summary(summaries)
+        err.print(f"dashboard: {page}", markup=False)
+
+    watch(course.submitted_dir, modules, settle_s=settle, grade=grade_landed,
+          on_start=lambda: err.print(f"watching {course.submitted_dir} for "
+                                     f"{', '.join(modules)} (Ctrl-C stops)", markup=False))
 
 
 def check_students(course: Course, students: tuple[str, ...]) -> None:
