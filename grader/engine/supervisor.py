@@ -149,6 +149,7 @@ class JobSupervisor:
     # -- the job ---------------------------------------------------------------------------
     def run(self) -> RunResult:
         self.jobdir = tempfile.mkdtemp(prefix=f"grader-job-{os.getpid()}-")
+        os.chdir(self.jobdir)   # a test's own files land here, not in the course
         try:
             mark = time.monotonic()
             for i in range(len(self.job.cells)):
