@@ -79,6 +79,16 @@ def _flag(data: Mapping[str, Any], key: str) -> bool:
     return key in data
 
 
+def _known(data: Mapping[str, Any], cls: type, what: str) -> Mapping[str, Any]:
+    """`data` if it has no key that `cls` does not know (nothing is dropped unread)."""
+    if not isinstance(data, Mapping):
+        raise ResultFormatError(f"{what} is {data!r}, not an object")
+    unknown = set(data) - {f.name for f in fields(cls)}
+    if unknown:
+        raise ResultFormatError(f"unknown {what} field(s): {', '.join(sorted(unknown))}")
+    return data
+
+
 def _without_none(data: dict[str, Any], keep: tuple[str, ...] = ()) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None or k in keep}
 
@@ -103,6 +113,7 @@ class Field:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Field:
+        _known(data, cls, "field")
         if data["ok"] not in (True, False, None):
             raise ResultFormatError(f"field {data['key']!r}: ok is {data['ok']!r}")
         return cls(key=str(data["key"]), expected=data["expected"], got=data["got"],
@@ -121,6 +132,7 @@ class AutoVerdict:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> AutoVerdict:
+        _known(data, cls, "auto")
         return cls(score=None if data["score"] is None else _number(data, "score", "auto"),
                    status=_check(data["status"], ItemStatus, "auto status"),
                    message=_text(data, "message", "auto"))
@@ -142,6 +154,7 @@ class ManualGrade:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ManualGrade:
+        _known(data, cls, "manual grade")
         if not isinstance(data["stale"], bool):
             raise ResultFormatError(f"manual grade: stale is {data['stale']!r}")
         return cls(score=_number(data, "score", "manual grade"),
@@ -183,6 +196,7 @@ class ItemResult:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ItemResult:
+        _known(data, cls, "item")
         what = f"item {data.get('id')!r}"
         line = data.get("line")
         if line is not None and (isinstance(line, bool) or not isinstance(line, int)):
@@ -215,6 +229,7 @@ class UnitTestResult:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> UnitTestResult:
+        _known(data, cls, "unit test")
         what = f"unit test {data.get('name')!r}"
         return cls(name=_text(data, "name", "unit test"),
                    status=_check(data["status"], UnitTestStatus, f"{what} status"),
@@ -238,6 +253,7 @@ class Notice:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Notice:
+        _known(data, cls, "notice")
         return cls(kind=_check(data["kind"], NoticeKind, "notice kind"),
                    cell=_text(data, "cell", "notice", optional=True),
                    message=_text(data, "message", "notice"))
@@ -255,6 +271,7 @@ class Isolation:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Isolation:
+        _known(data, cls, "isolation")
         guarantees = data["guarantees"]
         if not all(isinstance(k, str) and isinstance(v, bool) for k, v in guarantees.items()):
             raise ResultFormatError(f"isolation guarantees are not names -> true/false: {guarantees!r}")
@@ -280,18 +297,23 @@ class NotebookSummary:
     score: float                  # before any late penalty (that applies to the assignment)
     max_score: float
     needs_manual_grading: int = 0
+    submission_digest: str | None = None    # this notebook's own
 
     def to_json(self) -> dict[str, Any]:
-        return {"notebook": self.notebook, "status": self.status, "score": self.score,
-                "max_score": self.max_score, "needs_manual_grading": self.needs_manual_grading}
+        return _without_none({
+            "notebook": self.notebook, "status": self.status, "score": self.score,
+            "max_score": self.max_score, "needs_manual_grading": self.needs_manual_grading,
+            "submission_digest": self.submission_digest})
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> NotebookSummary:
+        _known(data, cls, "notebook")
         what = f"notebook {data.get('notebook')!r}"
         return cls(notebook=_text(data, "notebook", "notebook"),
                    status=_check(data["status"], ResultStatus, f"{what} status"),
                    score=_number(data, "score", what), max_score=_number(data, "max_score", what),
-                   needs_manual_grading=int(data.get("needs_manual_grading", 0)))
+                   needs_manual_grading=int(data.get("needs_manual_grading", 0)),
+                   submission_digest=_text(data, "submission_digest", what, optional=True))
 
 
 @dataclass
@@ -359,10 +381,7 @@ class Result:
         if not isinstance(version, int) or version > SCHEMA_VERSION:
             raise ResultFormatError(f"result schema_version {version!r}: this grader reads "
                                     f"up to {SCHEMA_VERSION}")
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ResultFormatError(f"unknown result field(s): {', '.join(sorted(unknown))}")
+        _known(data, cls, "result")
         status = _check(data["status"], ResultStatus, "status")
         restarts = data.get("restarts")
         if restarts is not None and (isinstance(restarts, bool) or not isinstance(restarts, int)):

@@ -25,6 +25,7 @@ from grader.course import now_utc
 from grader.errors import ConfigError, GraderError
 from grader.gradebook.models import Base, Item, ItemResult, Module, Run, Student, Submission
 from grader.late import TimestampError, parse_timestamp
+from grader.result import Result, ResultFormatError
 
 SQLITE_BUSY_TIMEOUT_S = 30.0
 WRITE_ATTEMPTS = 4
@@ -74,14 +75,6 @@ def _sqlite_engine(url: str, *, read_only: bool = False) -> Engine:
     return engine
 
 
-def _number(value: Any, what: str, default: float | None = 0.0) -> float | None:
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise GradebookError(f"{what} must be a number, got {value!r}")
-    return float(value)
-
-
 def _moment(value: Any, what: str) -> datetime | None:
     if value in (None, ""):
         return None
@@ -128,63 +121,65 @@ class Gradebook:
         raise last
 
     # -- writing ---------------------------------------------------------------
-    def record(self, result: dict[str, Any]) -> None:
-        """Store one result record, replacing this student's previous result on the module.
+    def record(self, result: Result | dict[str, Any]) -> None:
+        """Store one result (a Result or result.json's object), replacing this student's
+        previous result on the module. A record that is not result.json's shape is refused
+        (GradebookError naming the field) and nothing is written.
 
         Student, module, items, the submission and its item results are written in
         one transaction: a reader sees the old result or the new one, never a mix.
         """
-        for key in ("student", "module", "status"):
-            if not isinstance(result.get(key), str) or not result[key]:
-                raise GradebookError(f"result record needs a non-empty string {key!r}")
-        items = result.get("items") or []
-        if not isinstance(items, list) or not all(isinstance(i, dict) and i.get("id") for i in items):
-            raise GradebookError("result record 'items' must be a list of objects with an 'id'")
-        payload = json.dumps(result, ensure_ascii=False, default=str)
+        if isinstance(result, Result):
+            typed, data = result, result.to_json()
+        else:
+            for key in ("student", "module", "status"):
+                if not isinstance(result.get(key), str) or not result[key]:
+                    raise GradebookError(f"result record needs a non-empty string {key!r}")
+            try:
+                typed, data = Result.from_json(result), result
+            except ResultFormatError as exc:
+                raise GradebookError(f"not a result record: {exc}") from None
+            except (KeyError, TypeError, AttributeError) as exc:
+                raise GradebookError(f"not a result record: {type(exc).__name__}: {exc}") from None
+        if not typed.student:
+            raise GradebookError("result record needs a non-empty string 'student'")
         fields = dict(
-            status=result["status"],
-            score=_number(result.get("score"), "score"),
-            max_score=_number(result.get("max_score"), "max_score"),
-            late_penalty=_number(result.get("late_penalty"), "late_penalty"),
-            days_late=_number(result.get("days_late"), "days_late"),
-            submitted_at=_moment(result.get("submitted_at"), "submitted_at"),
-            graded_at=_moment(result.get("graded_at"), "graded_at") or now_utc(),
-            duration_s=_number(result.get("duration_s"), "duration_s", default=None),
-            submission_digest=result.get("submission_digest"),
-            source_digest=result.get("source_digest"),
-            result_json=payload,
+            status=typed.status, score=float(typed.score), max_score=float(typed.max_score),
+            late_penalty=float(typed.late_penalty), days_late=float(typed.days_late or 0.0),
+            submitted_at=_moment(typed.submitted_at, "submitted_at"), graded_at=now_utc(),
+            duration_s=float(typed.duration_s), submission_digest=typed.submission_digest,
+            source_digest=typed.source_digest,
+            result_json=json.dumps(data, ensure_ascii=False, default=str),
         )
         # several notebooks may reuse a grade_id: their items are NOTEBOOK_STEM/ID here
-        several = len(result.get("notebooks") or []) > 1
-        item_rows = [dict(item_id=(f"{str(i.get('notebook', '')).removesuffix('.ipynb')}/{i['id']}"
-                                   if several else str(i["id"])), kind=str(i.get("kind", "test")),
-                          points=_number(i.get("points"), f"item {i['id']} points"),
-                          score=_number(i.get("score"), f"item {i['id']} score"),
-                          status=str(i.get("status", "")), message=str(i.get("message") or ""))
-                     for i in items]
+        several = len(typed.notebooks or []) > 1
+        item_rows = [dict(item_id=(f"{(i.notebook or '').removesuffix('.ipynb')}/{i.id}"
+                                   if several else i.id), kind=i.kind, points=float(i.points),
+                          score=float(i.score or 0.0), status=i.status, message=i.message)
+                     for i in typed.items]
 
         def work(session: Session) -> None:
-            student = session.get(Student, result["student"])
+            student = session.get(Student, typed.student)
             if student is None:
-                session.add(Student(id=result["student"], name="", email="", on_roster=False))
-            module = session.get(Module, result["module"])
+                session.add(Student(id=typed.student, name="", email="", on_roster=False))
+            module = session.get(Module, typed.module)
             if module is None:
-                module = Module(id=result["module"], title=result["module"], max_score=0.0)
+                module = Module(id=typed.module, title=typed.module, max_score=0.0)
                 session.add(module)
             if fields["max_score"]:
                 module.max_score = fields["max_score"]
             for row in item_rows:
-                item = session.get(Item, (result["module"], row["item_id"]))
+                item = session.get(Item, (typed.module, row["item_id"]))
                 if item is None:
-                    session.add(Item(module_id=result["module"], item_id=row["item_id"],
+                    session.add(Item(module_id=typed.module, item_id=row["item_id"],
                                      kind=row["kind"], points=row["points"]))
                 else:
                     item.kind, item.points = row["kind"], row["points"]
             session.flush()
             submission = session.scalar(select(Submission).where(
-                Submission.student_id == result["student"], Submission.module_id == result["module"]))
+                Submission.student_id == typed.student, Submission.module_id == typed.module))
             if submission is None:
-                submission = Submission(student_id=result["student"], module_id=result["module"])
+                submission = Submission(student_id=typed.student, module_id=typed.module)
                 session.add(submission)
             else:
                 submission.item_results.clear()

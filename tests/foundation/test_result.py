@@ -61,6 +61,8 @@ def test_a_record_written_before_schema_version_reads_as_version_1():
     (lambda d: d.update(message="hello"), "unknown result field(s): message"),
     (lambda d: d.update(schema_version=SCHEMA_VERSION + 1), "reads up to"),
     (lambda d: d["items"][1]["fields"][0].update(volatile=False), "written only as true"),
+    (lambda d: d["items"][0].update(grade="A"), "unknown item field(s): grade"),
+    (lambda d: d["isolation"].update(uid=0), "unknown isolation field(s): uid"),
 ])
 def test_records_of_another_shape_are_refused(change, complaint):
     data = copy.deepcopy(training_result("alice"))
@@ -95,3 +97,18 @@ def test_an_item_graded_by_hand_keeps_the_autograders_verdict():
     assert (item.score, item.auto.score, item.auto.status) == (4.0, 1.67, "partial")
     assert item.manual.comment == "close enough" and not item.manual.stale
     assert result.to_json() == graded
+
+
+def test_an_assignment_record_round_trips():
+    """What harness/assignment.py writes: items and unit tests name their notebook, and a
+    `notebooks` list sums each one up."""
+    from dataclasses import replace
+
+    from grader.result import NotebookSummary
+    record = training_record("alice")
+    record.items = [replace(i, notebook="training_dev.ipynb") for i in record.items]
+    record.notebooks = [NotebookSummary("training_dev.ipynb", "graded", 40.0, 40.0, 0,
+                                        submission_digest="313d5de3")]
+    data = json.loads(json.dumps(record.to_json()))
+    assert data["notebooks"][0]["submission_digest"] == "313d5de3"
+    assert Result.from_json(data) == record and Result.from_json(data).to_json() == data
