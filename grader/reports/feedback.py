@@ -16,6 +16,7 @@ from grader.errors import ConfigError
 from grader.files import write_atomic
 from grader.harness.messages import name_cell_frames
 from grader.reports.env import template_env
+from grader.result import ItemResult, Notice, Result
 
 FEEDBACK_TEMPLATE = "feedback.html"
 
@@ -74,44 +75,40 @@ def _student_name(course: Course, student_id: str) -> str:
         return ""
 
 
-def _item_view(raw: dict[str, Any], show_expected: bool) -> dict[str, Any]:
+def _item_view(item: ItemResult, show_expected: bool) -> dict[str, Any]:
     fields = []
-    for field in raw.get("fields") or []:
-        view = {"key": str(field.get("key", "")), "got": field.get("got"),
-                "has_got": "got" in field, "ok": field.get("ok"),
-                "volatile": bool(field.get("volatile")) or field.get("ok") is None}
+    for field in item.fields:
+        view = {"key": field.key, "got": field.got, "has_got": True, "ok": field.ok,
+                "volatile": field.volatile or field.ok is None}
         if show_expected:
-            view["expected"] = field.get("expected")
+            view["expected"] = field.expected
         fields.append(view)
-    traceback = raw.get("traceback") or []
-    if isinstance(traceback, str):
-        traceback = [traceback]
     return {
-        "id": str(raw.get("id", "")),
-        "kind": str(raw.get("kind", "test")),
-        "status": str(raw.get("status", "")),
-        "points": float(raw.get("points") or 0.0),
-        "score": float(raw.get("score") or 0.0),
-        "message": str(raw.get("message") or ""),
+        "id": item.id,
+        "kind": item.kind,
+        "status": item.status,
+        "points": float(item.points),
+        "score": float(item.score or 0.0),
+        "message": item.message,
         "fields": fields,
         "matched": sum(1 for f in fields if f["ok"] is True),
         "scored": sum(1 for f in fields if not f["volatile"]),
-        "traceback": "\n".join(name_cell_frames([str(line).rstrip("\n") for line in traceback])),
-        "notebook": str(raw.get("notebook") or ""),
-        "comment": str((raw.get("manual") or {}).get("comment") or ""),
-        "graded_by_hand": bool(raw.get("manual")),
-        "regrade": bool((raw.get("manual") or {}).get("stale")),
-        "manual_score": (raw.get("manual") or {}).get("score"),
+        "traceback": "\n".join(name_cell_frames([line.rstrip("\n")
+                                                 for line in item.traceback or []])),
+        "notebook": item.notebook or "",
+        "comment": item.manual.comment if item.manual else "",
+        "graded_by_hand": item.manual is not None,
+        "regrade": item.manual is not None and item.manual.stale,
+        "manual_score": item.manual.score if item.manual else None,
     }
 
 
-def _notice_view(notice: dict[str, Any]) -> dict[str, str]:
-    kind = str(notice.get("kind", ""))
-    label, tone = NOTICE_LABELS.get(kind, (kind.replace("_", " ").capitalize(), "muted"))
-    message = str(notice.get("message") or "")
-    if kind == "isolation":        # the engine's words (uids, namespaces) are for instructors
-        message = ISOLATION_NOTICE
-    return {"kind": kind, "label": label, "tone": tone, "cell": str(notice.get("cell") or ""),
+def _notice_view(notice: Notice) -> dict[str, str]:
+    label, tone = NOTICE_LABELS.get(notice.kind,
+                                    (notice.kind.replace("_", " ").capitalize(), "muted"))
+    # the engine's words (uids, namespaces) are for instructors
+    message = ISOLATION_NOTICE if notice.kind == "isolation" else notice.message
+    return {"kind": notice.kind, "label": label, "tone": tone, "cell": notice.cell or "",
             "message": message}
 
 
@@ -129,50 +126,49 @@ def _isolation_points(guarantees: dict[str, Any]) -> list[dict[str, Any]]:
     return points
 
 
-def feedback_context(course: Course, result: dict[str, Any], *,
+def feedback_context(course: Course, result: Result | dict[str, Any], *,
                      student_name: str | None = None) -> dict[str, Any]:
+    if not isinstance(result, Result):
+        result = Result.from_json(result)
     show_expected = bool(course.policy.show_expected)
-    items = [_item_view(item, show_expected) for item in result.get("items") or []]
-    isolation = result.get("isolation") or {}
-    score = float(result.get("score") or 0.0)
-    penalty = float(result.get("late_penalty") or 0.0)
-    max_score = float(result.get("max_score") or 0.0)
+    items = [_item_view(item, show_expected) for item in result.items]
+    score, penalty, max_score = float(result.score), result.late_penalty, result.max_score
     counts: dict[str, int] = {}
     for item in items:
         counts[item["status"]] = counts.get(item["status"], 0) + 1
-    module = _module(course, result["module"])
+    module = _module(course, result.module)
+    student = result.student or ""
     return {
         "course": {"id": course.id, "title": course.title},
-        "module": {"id": result["module"], "title": module.title if module else result["module"],
+        "module": {"id": result.module, "title": module.title if module else result.module,
                    "due": module.due if module else None},
-        "student": {"id": result["student"],
-                    "name": _student_name(course, result["student"]) if student_name is None else student_name},
-        "notebook": result.get("notebook") or "",
-        "status": str(result.get("status", "")),
-        "message": str(result.get("message") or ""),
+        "student": {"id": student,
+                    "name": _student_name(course, student) if student_name is None else student_name},
+        "notebook": result.notebook,
+        "status": result.status,
+        "message": "",            # a result has no message of its own: its items say why
         "score": score,
         "max_score": max_score,
         "percent": (100.0 * score / max_score) if max_score else 0.0,
         "late_penalty": penalty,
         "score_before_penalty": score + penalty,
-        "days_late": float(result.get("days_late") or 0.0),
-        "submitted_at": result.get("submitted_at"),
-        "graded_at": result.get("graded_at"),
-        "duration_s": result.get("duration_s"),
-        "submission_digest": result.get("submission_digest") or "",
+        "days_late": result.days_late or 0.0,
+        "submitted_at": result.submitted_at,
+        "graded_at": None,
+        "duration_s": result.duration_s,
+        "submission_digest": result.submission_digest or "",
         "items": items,
         "counts": counts,
         "manual_items": [i for i in items if i["status"] == "manual"],
-        "notebooks": [{"notebook": str(n.get("notebook", "")), "status": str(n.get("status", "")),
-                       "score": float(n.get("score") or 0.0),
-                       "max_score": float(n.get("max_score") or 0.0)}
-                      for n in result.get("notebooks") or []],
-        "unit_tests": [{"name": str(t.get("name", "")), "status": str(t.get("status", "")),
-                        "message": str(t.get("message") or "")} for t in result.get("unit_tests") or []],
-        "notices": [_notice_view(n) for n in result.get("notices") or []],
-        "isolation": {"mode": str(isolation.get("mode") or ""),
-                      "points": _isolation_points(isolation.get("guarantees") or {}),
-                      "notes": [str(n) for n in isolation.get("notes") or []]},
+        "notebooks": [{"notebook": n.notebook, "status": n.status, "score": float(n.score),
+                       "max_score": float(n.max_score)} for n in result.notebooks or []],
+        "unit_tests": [{"name": t.name, "status": t.status, "message": t.message}
+                       for t in result.unit_tests],
+        "notices": [_notice_view(n) for n in result.notices],
+        "isolation": ({"mode": result.isolation.mode,
+                       "points": _isolation_points(result.isolation.guarantees),
+                       "notes": list(result.isolation.notes)} if result.isolation else
+                      {"mode": "", "points": [], "notes": []}),
         "show_expected": show_expected,
     }
 

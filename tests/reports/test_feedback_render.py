@@ -6,6 +6,7 @@ from pathlib import Path
 
 from grader.course import load_course
 from grader.reports import feedback_path, render_feedback, write_feedback
+from grader.result import ItemResult
 from support.training_samples import MODULE, NOTEBOOK, training_result
 
 
@@ -44,8 +45,8 @@ def test_late_manual_error_and_missing_variants(make_course) -> None:
     assert "Late penalty" not in render_feedback(course, training_result("alice"))
 
     manual = training_result("alice")
-    manual["items"].append({"id": "training-reflection", "kind": "manual", "points": 5.0,
-                            "score": 0.0, "status": "manual", "message": ""})
+    manual["items"].append(ItemResult("training-reflection", "manual", 5.0, 0.0, "manual",
+                                      "").to_json())
     html = render_feedback(course, manual)
     assert "Needs manual grading" in html and "– / 5" in html
 
