@@ -35,4 +35,9 @@ def submission_gone(course: Course, student: str, module: str) -> bool:
 
 
 def in_statistics(course: Course, roster: frozenset[str], record: Mapping[str, Any]) -> bool:
-    return on_roster(roster, str(record["student"])) and not is_withdrawn(course, record)
+    return counts(course, roster, str(record["student"]), str(record["module"]))
+
+
+def counts(course: Course, roster: frozenset[str], student: str, module: str) -> bool:
+    """The student's result on the module counts in means: on the roster, not withdrawn."""
+    return on_roster(roster, student) and not submission_gone(course, student, module)

@@ -73,26 +73,31 @@ def status_rows(course: Course, gradebook: Gradebook) -> list[StatusRow]:
             off_roster=tuple(sorted(r.student for r in records
                                     if not on_roster(roster, r.student))),
             needs_manual=sum(1 for r in records for i in r.items if i.status == "manual"),
-            notebooks=_notebook_means(records, roster),
+            notebooks=tuple((name, round(part_mean, 2) if part_mean is not None else None,
+                             part_max)
+                            for name, part_mean, part_max in notebook_means(
+                                records, [r for r in records if on_roster(roster, r.student)])),
         ))
     return rows
 
 
-def _notebook_means(records: list[Result], roster: Any
-                    ) -> tuple[tuple[str, float | None, float], ...]:
+def notebook_means(records: list[Result], counted: list[Result]
+                   ) -> list[tuple[str, float | None, float]]:
+    """(notebook, mean score over `counted`, max score) for each notebook of an assignment
+    of several (status and the dashboard)."""
+    counted_ids = {id(record) for record in counted}
     parts: dict[str, list[float]] = {}
     maxima: dict[str, float] = {}
     for record in records:
-        notebooks = record.notebooks or []
-        if len(notebooks) < 2:
+        if len(record.notebooks or []) < 2:
             continue
-        for part in notebooks:
+        for part in record.notebooks or []:
             scores = parts.setdefault(part.notebook, [])
-            maxima[part.notebook] = part.max_score
-            if on_roster(roster, record.student):
-                scores.append(part.score)
-    return tuple((name, round(mean(scores), 2) if scores else None, maxima[name])
-                 for name, scores in parts.items())
+            maxima[part.notebook] = float(part.max_score)
+            if id(record) in counted_ids:
+                scores.append(float(part.score))
+    return [(name, mean(scores) if scores else None, maxima[name])
+            for name, scores in parts.items()]
 
 
 def status_table(course: Course, rows: list[StatusRow]) -> Table:

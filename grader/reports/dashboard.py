@@ -18,13 +18,13 @@ from urllib.parse import quote
 from markupsafe import Markup
 
 from grader.course import Course, now_utc
-from grader.gradebook.cohort import in_statistics, roster_ids
-from grader.gradebook.status import status_rows
+from grader.gradebook.cohort import counts, roster_ids
+from grader.gradebook.status import notebook_means, status_rows
 from grader.gradebook.store import Gradebook
 from grader.reports.env import STATUS_LABELS, template_env
 from grader.reports.feedback import feedback_path, write_feedback, write_html
 from grader.reports.charts import RateRow, histogram, pass_rates
-from grader.result import failed_to_run, is_late
+from grader.result import Result
 
 DASHBOARD_TEMPLATE = "dashboard.html"
 TOP_FAILURES = 5
@@ -66,30 +66,29 @@ class ModuleSummary:
     notebooks: list[tuple[str, float | None, float]] = field(default_factory=list)
 
 
-def _summarise_items(records: list[dict[str, Any]]) -> list[ItemSummary]:
+def _summarise_items(records: list[Result]) -> list[ItemSummary]:
     summaries: dict[str, ItemSummary] = {}
     messages: dict[str, Counter[str]] = {}
     scores: dict[str, list[float]] = {}
     for record in records:
-        several = len(record.get("notebooks") or []) > 1
-        for item in record.get("items") or []:
-            item_id = str(item.get("id"))
+        several = len(record.notebooks or []) > 1
+        for item in record.items:
+            item_id = item.id
             if several:      # grade_ids may repeat across the notebooks of an assignment
-                item_id = f"{str(item.get('notebook', '')).removesuffix('.ipynb')}/{item_id}"
+                item_id = f"{(item.notebook or '').removesuffix('.ipynb')}/{item_id}"
             summary = summaries.setdefault(item_id, ItemSummary(
-                id=item_id, kind=str(item.get("kind", "")), points=float(item.get("points") or 0.0)))
-            status = item.get("status", "")
-            if status == "passed":
+                id=item_id, kind=item.kind, points=float(item.points)))
+            if item.status == "passed":
                 summary.passed += 1
-            elif status == "partial":
+            elif item.status == "partial":
                 summary.partial += 1
-            elif status == "manual":
+            elif item.status == "manual":
                 summary.manual += 1
             else:
                 summary.failed += 1
-            scores.setdefault(item_id, []).append(float(item.get("score") or 0.0))
-            if status not in NOT_FAILURES:
-                message = (item.get("message") or "").strip() or STATUS_LABELS.get(status, status)
+            scores.setdefault(item_id, []).append(float(item.score or 0.0))
+            if item.status not in NOT_FAILURES:
+                message = item.message.strip() or STATUS_LABELS.get(item.status, item.status)
                 messages.setdefault(item_id, Counter())[message] += 1
     for item_id, summary in summaries.items():
         summary.mean_score = mean(scores[item_id]) if scores.get(item_id) else None
@@ -97,51 +96,33 @@ def _summarise_items(records: list[dict[str, Any]]) -> list[ItemSummary]:
     return list(summaries.values())
 
 
-def _module_summaries(course: Course, records: list[dict[str, Any]]) -> list[ModuleSummary]:
-    by_module: dict[str, list[dict[str, Any]]] = {}
+def _module_summaries(course: Course, records: list[Result]) -> list[ModuleSummary]:
+    by_module: dict[str, list[Result]] = {}
     for record in records:
-        by_module.setdefault(record["module"], []).append(record)
+        by_module.setdefault(record.module, []).append(record)
     summaries = []
     roster = roster_ids(course)
     for module in course.modules:
         theirs = by_module.get(module.id, [])
         # means and medians count the class only: not off-roster accounts, not withdrawn
-        scores = [float(r.get("score") or 0.0) for r in theirs
-                  if in_statistics(course, roster, r)]
-        max_score = max((float(r.get("max_score") or 0.0) for r in theirs), default=0.0)
+        counted = [r for r in theirs if counts(course, roster, r.student or "", r.module)]
+        scores = [float(r.score) for r in counted]
+        max_score = max((float(r.max_score) for r in theirs), default=0.0)
         items = _summarise_items(theirs)
         summaries.append(ModuleSummary(
             id=module.id, title=module.title, due=module.due, n=len(theirs), max_score=max_score,
             mean_score=mean(scores) if scores else None,
             median_score=median(scores) if scores else None,
-            late=sum(1 for r in theirs if is_late(r)), failed=sum(1 for r in theirs if failed_to_run(r)),
+            late=sum(1 for r in theirs if r.late), failed=sum(1 for r in theirs if r.failed_to_run),
             histogram=histogram(scores, max_score, title=f"{module.title}: score distribution")
             if theirs else None,
             pass_rates=pass_rates([RateRow(i.id, i.passed, i.partial, i.failed, i.manual) for i in items],
                                   title=f"{module.title}: results per item") if items else None,
             items=items,
-            needs_manual=sum(1 for r in theirs for i in r.get("items") or []
-                             if i.get("status") == "manual"),
-            notebooks=_notebook_means(course, roster, theirs),
+            needs_manual=sum(1 for r in theirs for i in r.items if i.status == "manual"),
+            notebooks=notebook_means(theirs, counted),
         ))
     return summaries
-
-
-def _notebook_means(course: Course, roster: Any, records: list[dict[str, Any]]
-                    ) -> list[tuple[str, float | None, float]]:
-    """(notebook, mean score, max score) per notebook of a several-notebook assignment."""
-    parts: dict[str, list[float]] = {}
-    maxima: dict[str, float] = {}
-    for record in records:
-        if len(record.get("notebooks") or []) < 2:
-            continue
-        for part in record["notebooks"]:
-            maxima[part["notebook"]] = float(part.get("max_score") or 0.0)
-            scores = parts.setdefault(part["notebook"], [])
-            if in_statistics(course, roster, record):
-                scores.append(float(part.get("score") or 0.0))
-    return [(name, mean(scores) if scores else None, maxima[name])
-            for name, scores in parts.items()]
 
 
 def _href(from_dir: Path, target: Path) -> str:
@@ -149,11 +130,11 @@ def _href(from_dir: Path, target: Path) -> str:
     return "/".join(quote(part) for part in rel.parts)
 
 
-def _student_rows(course: Course, records: list[dict[str, Any]],
+def _student_rows(course: Course, records: list[Result],
                   module_ids: list[str]) -> list[dict[str, Any]]:
-    by_student: dict[str, dict[str, dict[str, Any]]] = {}
+    by_student: dict[str, dict[str, Result]] = {}
     for record in records:
-        by_student.setdefault(record["student"], {})[record["module"]] = record
+        by_student.setdefault(record.student or "", {})[record.module] = record
     roster = course.roster()
     listed = {s.id for s in roster}
     people = [(s.id, s.name, True) for s in roster]
@@ -168,13 +149,11 @@ def _student_rows(course: Course, records: list[dict[str, Any]],
                 continue
             page = feedback_path(course, record)
             cells.append({
-                "score": float(record.get("score") or 0.0),
-                "max_score": float(record.get("max_score") or 0.0),
-                "status": record.get("status", ""),
-                "late": is_late(record), "failed": failed_to_run(record),
+                "score": float(record.score), "max_score": float(record.max_score),
+                "status": record.status, "late": record.late, "failed": record.failed_to_run,
                 "href": _href(course.reports_dir, page) if page.is_file() else None,
             })
-        total = sum(float(r.get("score") or 0.0) for r in by_student.get(sid, {}).values())
+        total = sum(float(r.score) for r in by_student.get(sid, {}).values())
         rows.append({"id": sid, "name": name, "on_roster": on_roster, "cells": cells,
                      "total": total if by_student.get(sid) else None})
     return rows
@@ -202,7 +181,7 @@ def build_dashboard(course: Course, gradebook: Gradebook, *, write_feedback_page
     With write_feedback_pages (the default) every stored result's feedback page is
     (re)written first, so each link in the student table resolves.
     """
-    records = gradebook.results()
+    records = [Result.from_json(record) for record in gradebook.results()]
     modules = _module_summaries(course, records)
     # the student table shows the modules that have results (all of them before any)
     shown = [m.id for m in modules if m.n] or [m.id for m in course.modules]
@@ -210,7 +189,7 @@ def build_dashboard(course: Course, gradebook: Gradebook, *, write_feedback_page
     if write_feedback_pages:
         names = {s.id: s.name for s in course.roster()}
         for record in records:
-            write_feedback(course, record, env=env, student_name=names.get(record["student"], ""))
+            write_feedback(course, record, env=env, student_name=names.get(record.student or "", ""))
     html = env.get_template(DASHBOARD_TEMPLATE).render(
         course={"id": course.id, "title": course.title},
         generated_at=now_utc(),

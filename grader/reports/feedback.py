@@ -54,11 +54,12 @@ ISOLATION_NOTICE = ("Some protections were not available on the grading machine 
                     "notebook was run\" below). This does not change your score.")
 
 
-def feedback_path(course: Course, result: dict[str, Any]) -> Path:
-    several = len(result.get("notebooks") or []) > 1     # one page for the whole assignment
-    stem = Path(result["module"] if several or not result.get("notebook")
-                else result["notebook"]).stem
-    return course.feedback_dir / result["student"] / result["module"] / f"{stem}.html"
+def feedback_path(course: Course, result: Result | dict[str, Any]) -> Path:
+    if not isinstance(result, Result):
+        result = Result.from_json(result)
+    several = len(result.notebooks or []) > 1     # one page for the whole assignment
+    stem = Path(result.module if several or not result.notebook else result.notebook).stem
+    return course.feedback_dir / (result.student or "") / result.module / f"{stem}.html"
 
 
 def _module(course: Course, module_id: str) -> ModuleConfig | None:

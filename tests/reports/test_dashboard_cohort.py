@@ -8,11 +8,12 @@ from pathlib import Path
 
 from grader.course import load_course
 from grader.reports.dashboard import _module_summaries
+from grader.result import Result
 
 
-def record(student: str, score: float) -> dict:
-    return {"student": student, "module": "09_training", "score": score, "max_score": 40.0,
-            "status": "graded", "items": [], "notices": [], "late_penalty": 0.0}
+def record(student: str, score: float) -> Result:
+    return Result(student=student, module="09_training", notebook="training_dev.ipynb",
+                  status="graded", score=score, max_score=40.0)
 
 
 def test_off_roster_and_withdrawn_results_stay_out_of_the_mean(tmp_path) -> None:
