@@ -34,10 +34,6 @@ def submission_gone(course: Course, student: str, module: str) -> bool:
     return course.submitted_dir.is_dir() and not (course.submitted_dir / student / module).is_dir()
 
 
-def in_statistics(course: Course, roster: frozenset[str], record: Mapping[str, Any]) -> bool:
-    return counts(course, roster, str(record["student"]), str(record["module"]))
-
-
 def counts(course: Course, roster: frozenset[str], student: str, module: str) -> bool:
     """The student's result on the module counts in means: on the roster, not withdrawn."""
     return on_roster(roster, student) and not submission_gone(course, student, module)
