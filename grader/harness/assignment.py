@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import nbformat
 from nbformat import NotebookNode
 
 from grader.course import Course
@@ -96,14 +97,32 @@ def references_for(course: Course, module_id: str, *, isolation: str = "auto"
     return notebooks, refs
 
 
+def handed_out(course: Course, module: Module, built: NotebookNode) -> NotebookNode:
+    """What the students were given: nbgrader's own release on disk when there is one
+    (release/MODULE/NOTEBOOK without grader's metadata: e.g. made with a course's own
+    code_stub, so an untouched answer is recognised as such), else grader's release."""
+    path = course.release_dir / module.id / module.notebook_name
+    if not path.is_file():
+        return built
+    try:
+        on_disk = nbformat.read(path, as_version=4)
+    except Exception:      # unreadable: grader's own release stands
+        return built
+    if "grader" in on_disk.metadata:
+        return built       # grader's release: `grader validate` keeps it equal to `built`
+    on_disk.metadata["grader"] = built.metadata.get("grader", {})
+    return on_disk
+
+
 def open_assignment(course: Course, module_id: str, *, timeout_s: float | None = None,
                     memory_mb: int | None = None, isolation: str = "auto",
                     references: list[Reference] | None = None) -> AssignmentContext:
     notebooks = load_notebooks(course.root, module_id)
     if len(notebooks) == 1:
-        return AssignmentContext([open_context(
-            course, module_id, timeout_s=timeout_s, memory_mb=memory_mb, isolation=isolation,
-            reference=references[0] if references else None)])
+        ctx = open_context(course, module_id, timeout_s=timeout_s, memory_mb=memory_mb,
+                           isolation=isolation, reference=references[0] if references else None)
+        ctx.released = handed_out(course, ctx.module, ctx.released)
+        return AssignmentContext([ctx])
     engine = engine_for(course, module_id, isolation=isolation)
     engine.start()
     try:
@@ -112,7 +131,8 @@ def open_assignment(course: Course, module_id: str, *, timeout_s: float | None =
             ref = (references[n] if references else
                    reference_for(course, module, lambda: _Borrowed(engine)))
             contexts.append(GradingContext(
-                course=course, module=module, released=build_release(course, module, ref.shapes()),
+                course=course, module=module,
+                released=handed_out(course, module, build_release(course, module, ref.shapes())),
                 reference=ref, limits=limits_of(course.policy, timeout_s=timeout_s,
                                                 memory_mb=memory_mb),
                 engine=engine))

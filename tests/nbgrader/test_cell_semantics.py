@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from grader.autograde.batch import Outputs, grade_module
@@ -115,3 +116,34 @@ def test_one_notebook_grades_as_nbgrader_grades_it(tmp_path):
     assert results["hacker"]["score"] == 3.0 and results["bitdiddle"]["score"] == 1.5
     assert "unchanged from the release" in next(
         i["message"] for i in results["bitdiddle"]["items"] if i["id"] == "sum_of_squares_application")
+
+
+def test_an_answer_left_as_nbgrader_handed_it_out_scores_zero(tmp_path):
+    """A course's own stub (nbgrader_config.py's code_stub) is in nbgrader's release on
+    disk, not in the release grader builds: that release says what 'unchanged' means."""
+    from grader.release import build_release
+    root = copy_example(tmp_path, notebooks=("problem1",))
+    write_course_toml(root)
+    course = load_course(root)
+    module = load_module(root, "ps1")
+    released = build_release(course, module)
+    del released.metadata["grader"]              # as nbgrader writes it
+    stub = "# ANSWER BELOW (course stub)\n"
+    for cell in released.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "sum_of_squares_application":
+            cell.source = stub
+    (root / "release" / "ps1").mkdir(parents=True)
+    nbformat.write(released, root / "release" / "ps1" / "problem1.ipynb")
+    for student, text in (("bitdiddle", stub), ("hacker", stub + "def pyramidal_number(n):\n"
+                                                      "    return sum_of_squares(n)\n")):
+        path = root / "submitted" / student / "ps1" / "problem1.ipynb"
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if cell.metadata.get("nbgrader", {}).get("grade_id") == "sum_of_squares_application":
+                cell.source = text
+        nbformat.write(nb, path)
+    grade_module(course, "ps1", workers=1, outputs=Outputs(course, None, feedback=False))
+    status = {s: next(i["status"] for i in json.loads(
+        (root / "autograded" / s / "ps1" / "result.json").read_text())["items"]
+        if i["id"] == "sum_of_squares_application") for s in ("bitdiddle", "hacker")}
+    assert status == {"bitdiddle": "failed", "hacker": "manual"}
