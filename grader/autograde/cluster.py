@@ -89,6 +89,8 @@ def pack_course(course: Course, module_id: str) -> bytes:
             folder = course.source_dir / config.id
             if folder.is_dir():
                 _add_tree(tar, folder, f"source/{config.id}")
+        if (course.release_dir / module_id).is_dir():   # what students were handed (handed_out)
+            _add_tree(tar, course.release_dir / module_id, f"release/{module_id}")
         _add_tree(tar, stage, f"{BUNDLE_BUILD}/stages/{module_id}")
         for key, ref_path in ref_paths.items():
             _add_bytes(tar, f"{BUNDLE_BUILD}/reference/{key}.json", ref_path.read_bytes())
