@@ -13,7 +13,10 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 _SYSTEM_TMP = tempfile.gettempdir()
 os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", _SYSTEM_TMP)  # tmp_path: the usual place
@@ -44,3 +47,24 @@ def pytest_unconfigure(config) -> None:
         print(f"\n{len(left)} grader temp folder(s) were left behind and are removed now: "
               f"{', '.join(left[:6])}{' ...' if len(left) > 6 else ''}", file=sys.stderr)
     shutil.rmtree(PRIVATE_TMP, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """One headless Chromium (Debian's) for every browser test of the process: the
+    feedback pages, the dashboard, formgrade. Playwright's sync API cannot start a
+    second instance while one is running in the same thread."""
+    from support.browser import CHROMIUM, CHROMIUM_ARGS
+    if not CHROMIUM.is_file():
+        pytest.skip(f"{CHROMIUM} not installed; run scripts/system-deps.sh as root "
+                    "(apt package `chromium`) to run the browser tests")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("the playwright Python package is not installed (pip install -e '.[test]')")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()

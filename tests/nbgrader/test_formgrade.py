@@ -9,7 +9,6 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 
@@ -20,9 +19,6 @@ from grader.formgrade.app import make_app
 from grader.gradebook.store import open_gradebook
 
 pytestmark = pytest.mark.browser
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 TOKEN = "test-token-3f9a"
 
 
@@ -49,17 +45,6 @@ def server(tmp_path_factory):
     app_server.should_exit = True
     thread.join(timeout=10)
     gradebook.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.is_file():
-        pytest.skip(f"{CHROMIUM} not installed (apt package `chromium`)")
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def test_every_request_needs_the_token(server):

@@ -4,9 +4,7 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+from support.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: F401  (re-exported)
 
 
 class RecordingPage:

@@ -5,26 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from browser_support import CHROMIUM, CHROMIUM_ARGS, RecordingPage
+from browser_support import RecordingPage
 from support import training_samples   # shared with tests/gradebook
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    """One headless Chromium (Debian's) for every browser test of the session."""
-    if not CHROMIUM.is_file():
-        pytest.skip(f"{CHROMIUM} not installed; run scripts/system-deps.sh as root "
-                    "(apt package `chromium`) to run the browser tests")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("the playwright Python package is not installed (pip install -e '.[test]')")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture
