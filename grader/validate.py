@@ -36,7 +36,7 @@ MUTANT_CHECK = "mutants"     # with `grader validate --mutants` (course.toml [mu
 
 
 @dataclass
-class Problem:
+class ValidationProblem:
     path: Path
     line: int
     module: str
@@ -50,7 +50,7 @@ class Problem:
 class CheckOutcome:
     check: str
     module: str
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[ValidationProblem] = field(default_factory=list)
     skipped: str | None = None
     duration_s: float = 0.0
 
@@ -66,13 +66,13 @@ def _rel(course: Course, path: Path) -> Path:
         return path
 
 
-def check_lint(course: Course, module: Module) -> list[Problem]:
+def check_lint(course: Course, module: Module) -> list[ValidationProblem]:
     from grader.lint import lint_file
-    return [Problem(_rel(course, p.path), p.line, module.id, f"lint {p.code}: {p.message}")
+    return [ValidationProblem(_rel(course, p.path), p.line, module.id, f"lint {p.code}: {p.message}")
             for p in lint_file(module.path) if p.severity == "error"]
 
 
-def check_config(course: Course, module: Module) -> list[Problem]:
+def check_config(course: Course, module: Module) -> list[ValidationProblem]:
     """course.toml's per-item tables must name graded items of the module (else they
     would be ignored, and the tolerance or declaration the instructor meant with them)."""
     from grader.course import COURSE_FILE
@@ -86,13 +86,13 @@ def check_config(course: Course, module: Module) -> list[Problem]:
     if not unknown:
         return []
     lines = item_lines(course.root / COURSE_FILE)
-    return [Problem(COURSE_FILE, lines.get((module.id, item_id), 1), module.id,
+    return [ValidationProblem(COURSE_FILE, lines.get((module.id, item_id), 1), module.id,
                     f"[items.\"{module.id}\".\"{item_id}\"] names no graded item of "
                     f"{module.path.name} (graded: {', '.join(graded) or 'none'})")
             for item_id in unknown]
 
 
-def check_config_all(course: Course, notebooks: list[Module]) -> list[Problem]:
+def check_config_all(course: Course, notebooks: list[Module]) -> list[ValidationProblem]:
     """check_config over an assignment: an item table may name an item of any notebook."""
     if len(notebooks) == 1:
         return check_config(course, notebooks[0])
@@ -101,7 +101,7 @@ def check_config_all(course: Course, notebooks: list[Module]) -> list[Problem]:
             if not any(f'."{item_id}"]' in p.message for item_id in graded)]
 
 
-def check_export(course: Course, module: Module) -> list[Problem]:
+def check_export(course: Course, module: Module) -> list[ValidationProblem]:
     if not module.export_cells:
         return []
     stage = build(course, through=module.id)
@@ -112,7 +112,7 @@ def check_export(course: Course, module: Module) -> list[Problem]:
     if proc.returncode == 0:
         return []
     last = (proc.stderr.strip().splitlines() or ["import failed"])[-1]
-    return [Problem(_rel(course, module.path), module.export_cells[0].line, module.id,
+    return [ValidationProblem(_rel(course, module.path), module.export_cells[0].line, module.id,
                     f"the exported {name} does not import: {last}")]
 
 
@@ -136,60 +136,60 @@ def _failing_line(module: Module, item: dict) -> int:
     return item["line"]
 
 
-def check_reference(ctx: GradingContext) -> list[Problem]:
+def check_reference(ctx: GradingContext) -> list[ValidationProblem]:
     module, path = ctx.module, _rel(ctx.course, ctx.module.path)
     nb = copy.deepcopy(module.source.notebook)
     result = _grade_notebook(ctx, nb)
     problems = []
     for item in result["items"]:
         if item["kind"] != "manual" and item["score"] < item["points"]:
-            problems.append(Problem(path, _failing_line(module, item), module.id,
+            problems.append(ValidationProblem(path, _failing_line(module, item), module.id,
                                     f"the reference earns {item['score']:g}/{item['points']:g} "
                                     f"on '{item['id']}': {item['message']}"))
     cells = {c.key: c for c in module.source.cells}
     for unit in result["unit_tests"]:
         if unit["status"] != "passed":
             line = next((u.cell.line for u in module.unit_tests if u.name == unit["name"]), 1)
-            problems.append(Problem(path, line, module.id,
+            problems.append(ValidationProblem(path, line, module.id,
                                     f"unit test {unit['name']} {unit['status']} on the reference: "
                                     f"{unit['message']}"))
     for key, status in (ctx.reference.cells if ctx.reference else {}).items():
         if status != "ok" and key in cells:
-            problems.append(Problem(path, cells[key].line, module.id,
+            problems.append(ValidationProblem(path, cells[key].line, module.id,
                                     f"the reference cell '{key}' ends with {status}"))
     return problems
 
 
-def check_stub(ctx: GradingContext) -> list[Problem]:
+def check_stub(ctx: GradingContext) -> list[ValidationProblem]:
     module, path = ctx.module, _rel(ctx.course, ctx.module.path)
     result = _grade_notebook(ctx, copy.deepcopy(ctx.released))
-    return [Problem(path, item["line"], module.id,
+    return [ValidationProblem(path, item["line"], module.id,
                     f"vacuous {item['kind']}: the untouched release earns {item['score']:g}/"
                     f"{item['points']:g} on '{item['id']}' (it passes without the solution)")
             for item in result["items"] if item["score"] > 0]
 
 
-def check_determinism(ctx: GradingContext) -> list[Problem]:
+def check_determinism(ctx: GradingContext) -> list[ValidationProblem]:
     module, path = ctx.module, _rel(ctx.course, ctx.module.path)
     volatile = ctx.reference.volatile if ctx.reference else {}
-    return [Problem(path, module.item(item).line, module.id,
+    return [ValidationProblem(path, module.item(item).line, module.id,
                     f"'{item}' answers differently on two reference runs: volatile "
                     f"{', '.join(keys)} (seed the randomness or drop the key)")
             for item, keys in volatile.items()]
 
 
-def check_freshness(course: Course, module: Module, ctx: GradingContext) -> list[Problem]:
+def check_freshness(course: Course, module: Module, ctx: GradingContext) -> list[ValidationProblem]:
     shapes = ctx.reference.shapes() if ctx.reference else {}
     ours = release_path(course, module)          # an assignment releases each of its notebooks
     result = next(r for r in release(course, [module.id], check=True, shapes_for=lambda m: shapes)
                   if r.path == ours)
     if not result.changed:
         return []
-    return [Problem(_rel(course, result.path), result.line, module.id,
+    return [ValidationProblem(_rel(course, result.path), result.line, module.id,
                     "release is stale: run `grader release " + module.id + "` and commit it")]
 
 
-def check_mutants(course: Course, module: Module, ctx: GradingContext) -> list[Problem]:
+def check_mutants(course: Course, module: Module, ctx: GradingContext) -> list[ValidationProblem]:
     """Each graded item's mutation score against course.toml's [mutants] min_score."""
     from grader.mutants.generate import KIND_PRIORITY
     from grader.mutants.run import run_mutants
@@ -203,7 +203,7 @@ def check_mutants(course: Course, module: Module, ctx: GradingContext) -> list[P
             continue
         # the telling example first: a function answering a constant, then the rest
         worst = min(item.survivors, key=lambda m: KIND_PRIORITY.index(m.kind))
-        problems.append(Problem(
+        problems.append(ValidationProblem(
             _rel(course, module.path), item.line, module.id,
             f"'{item.id}' kills {len(item.killed)} of {len(item.in_scope)} mutants "
             f"({item.score:.0%}), below [mutants] min_score {settings.min_score:.0%}; e.g. "
@@ -232,7 +232,7 @@ def validate(course: Course, module_ids: list[str], *,
     outcomes: list[CheckOutcome] = []
     module_ids = in_course_order(course, module_ids)
 
-    def run(check: str, module_id: str, fn: Callable[[], list[Problem]],
+    def run(check: str, module_id: str, fn: Callable[[], list[ValidationProblem]],
             skip: str | None = None) -> CheckOutcome:
         started = time.perf_counter()
         outcome = CheckOutcome(check, module_id, skipped=skip)
@@ -240,7 +240,7 @@ def validate(course: Course, module_ids: list[str], *,
             try:
                 outcome.problems = fn()
             except GraderError as exc:
-                outcome.problems = [Problem(Path(f"source/{module_id}"), 1, module_id, str(exc))]
+                outcome.problems = [ValidationProblem(Path(f"source/{module_id}"), 1, module_id, str(exc))]
         outcome.duration_s = time.perf_counter() - started
         outcomes.append(outcome)
         on_check(outcome)
@@ -250,7 +250,7 @@ def validate(course: Course, module_ids: list[str], *,
         try:
             notebooks = load_notebooks(course.root, module_id, course=course)
         except GraderError as exc:
-            unreadable = [Problem(Path(f"source/{module_id}"), 1, module_id, str(exc))]
+            unreadable = [ValidationProblem(Path(f"source/{module_id}"), 1, module_id, str(exc))]
             run("lint", module_id, lambda: unreadable)
             for check in CHECKS[1:]:
                 run(check, module_id, list, skip="the source could not be read")
@@ -270,7 +270,7 @@ def validate(course: Course, module_ids: list[str], *,
                 blocked = f"could not run the reference: {exc}"
         contexts = actx.contexts if actx is not None else []
 
-        def each(check: Callable[[GradingContext], list[Problem]]) -> Callable[[], list[Problem]]:
+        def each(check: Callable[[GradingContext], list[ValidationProblem]]) -> Callable[[], list[ValidationProblem]]:
             return lambda: [p for ctx in contexts for p in check(ctx)]   # every notebook
         try:
             reference = run("reference", module_id, each(check_reference), skip=blocked)

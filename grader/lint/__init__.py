@@ -12,7 +12,7 @@ from pathlib import Path
 from grader.lint.fix import fix_file
 from grader.lint.problems import Problem, Severity
 from grader.lint.rules import RULES
-from grader.lint.scan import UnreadableSource, read_source
+from grader.lint.scan import UnreadableSource, scan_source
 
 __all__ = ["Problem", "Severity", "RULES", "lint_file", "lint_paths", "fix_file"]
 
@@ -22,7 +22,7 @@ def lint_file(path: Path) -> list[Problem]:
     """Every problem in one source, sorted by line (rule order within a line)."""
     path = Path(path)
     try:
-        source = read_source(path)
+        source = scan_source(path)
     except UnreadableSource as exc:
         return [Problem(path, exc.line, "error", "L000", f"cannot read source: {exc}",
                         "save it as UTF-8 jupytext percent .py or a valid .ipynb")]

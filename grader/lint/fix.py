@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.lint.rules import BOOLEAN_KEYS, SCHEMA_VERSION
-from grader.lint.scan import lenient_object, read_source, split_lines
+from grader.lint.scan import lenient_object, scan_source, split_lines
 
 
 def fix_file(path: Path) -> int:
@@ -21,7 +21,7 @@ def fix_file(path: Path) -> int:
     path = Path(path)
     if path.suffix == ".ipynb":
         return 0  # notebooks are generated; fix the .py source instead
-    source = read_source(path)
+    source = scan_source(path)
     raw = split_lines(path.read_bytes().decode("utf-8"))
     fixed = 0
     for cell in source.cells:

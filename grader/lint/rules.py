@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from grader.lint.problems import Problem, Severity
 from grader.markers import Marker, find_marker
-from grader.lint.scan import Cell, Source, lenient_object
+from grader.lint.scan import ScannedCell, Source, lenient_object
 from grader.lint.syntax import CellSyntaxError, can_check, parse_cell
 
 REQUIRED_KEYS = ("grade", "grade_id", "locked", "solution", "schema_version")
@@ -26,14 +26,14 @@ RUN_FIX = "run `grader lint --fix`"
 Rule = Callable[[Source], Iterable[Problem]]
 
 
-def problem(src: Source, cell: Cell, severity: Severity, code: str, message: str,
+def problem(src: Source, cell: ScannedCell, severity: Severity, code: str, message: str,
             fix: str = "", offset: int | None = None) -> Problem:
     """A problem at the cell's header, or at body line `offset` (0-based)."""
     return Problem(path=src.path, line=cell.line_of(offset), severity=severity, code=code,
                    message=cell.where(offset) + message, fix=fix)
 
 
-def _label(cell: Cell) -> str:
+def _label(cell: ScannedCell) -> str:
     grade_id = cell.meta.get("grade_id") if cell.meta else None
     return f"cell {grade_id!r}" if isinstance(grade_id, str) and grade_id else "cell"
 
@@ -101,7 +101,7 @@ def check_metadata_keys(src: Source) -> Iterator[Problem]:
 
 def check_duplicate_ids(src: Source) -> Iterator[Problem]:
     """L003: a grade_id used twice in one file (reported at the second use)."""
-    first: dict[str, Cell] = {}
+    first: dict[str, ScannedCell] = {}
     for cell in src.cells:
         grade_id = cell.meta.get("grade_id") if cell.meta else None
         if not isinstance(grade_id, str) or not grade_id:
@@ -140,12 +140,12 @@ def check_points(src: Source) -> Iterator[Problem]:
 
 # --- L005 / L006 ---------------------------------------------------------------------
 
-def _marker(cell: Cell, line: str) -> Marker | None:
+def _marker(cell: ScannedCell, line: str) -> Marker | None:
     """The nbgrader marker on `line`, exact or a near miss (see grader.markers)."""
     return find_marker(line, markdown=cell.kind != "code", commented=not cell.in_notebook)
 
 
-def _check_regions(src: Source, code: str, name: str, allowed: Callable[[Cell], bool],
+def _check_regions(src: Source, code: str, name: str, allowed: Callable[[ScannedCell], bool],
                    role: str) -> Iterator[Problem]:
     """Balance (near misses count, so a misspelled marker is reported once, by L012)
     and placement (exact markers only) of one region kind."""
@@ -188,7 +188,7 @@ def _check_regions(src: Source, code: str, name: str, allowed: Callable[[Cell], 
                           f"mark the cell as {role} or remove the markers", first_marker)
 
 
-def _pos(cell: Cell, offset: int) -> str:
+def _pos(cell: ScannedCell, offset: int) -> str:
     return f"cell {cell.number} line {offset + 1}" if cell.in_notebook else f"line {cell.line_of(offset)}"
 
 
@@ -216,7 +216,7 @@ def check_test_cells_locked(src: Source) -> Iterator[Problem]:
 
 # --- L008 / L009 ---------------------------------------------------------------------
 
-def _parsed(cell: Cell):
+def _parsed(cell: ScannedCell):
     if cell._parsed is None:
         cell._parsed = parse_cell(tuple(cell.lines)) or False  # False: a cell magic
     return cell._parsed or None
@@ -257,8 +257,8 @@ DIRECTIVE = re.compile(r"^#\|\s*(?P<name>[\w-]+)(?P<args>.*)$")
 
 def check_export_directives(src: Source) -> Iterator[Problem]:
     """L010: at most one `#| default_exp`, with a name; `#| export` needs a default_exp."""
-    default_exp: tuple[Cell, int] | None = None
-    first_export: tuple[Cell, int] | None = None
+    default_exp: tuple[ScannedCell, int] | None = None
+    first_export: tuple[ScannedCell, int] | None = None
     for cell in src.cells:
         if cell.kind != "code":
             continue

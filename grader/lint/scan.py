@@ -36,7 +36,7 @@ class UnreadableSource(Exception):
 
 
 @dataclass
-class Cell:
+class ScannedCell:
     """One cell. `lines` are the body lines without line endings."""
 
     number: int                     # 1-based position among the file's cells
@@ -84,12 +84,12 @@ class Cell:
 @dataclass
 class Source:
     path: Path
-    cells: list[Cell]
+    cells: list[ScannedCell]
     lines: list[str]                # the raw file lines (.py only; [] for .ipynb)
     is_notebook: bool = False
 
 
-def read_source(path: Path) -> Source:
+def scan_source(path: Path) -> Source:
     """Read a `.ipynb` with nbformat, anything else as a percent-format `.py`."""
     try:
         text = path.read_bytes().decode("utf-8")
@@ -111,20 +111,20 @@ def _read_percent(path: Path, text: str) -> Source:
     raw = split_lines(text)
     lines = [line[:-1] if line.endswith("\r") else line for line in raw]
     headers = [i for i, line in enumerate(lines) if HEADER.match(line)]
-    cells: list[Cell] = []
+    cells: list[ScannedCell] = []
 
     first = headers[0] if headers else len(lines)
     start = _skip_yaml_header(lines, first)
     preamble = lines[start:first]
     if any(line.strip() for line in preamble):
         lead = next(i for i, line in enumerate(preamble) if line.strip())
-        cells.append(Cell(number=1, kind="code", header_line=start + lead + 1,
+        cells.append(ScannedCell(number=1, kind="code", header_line=start + lead + 1,
                           body_start=start + 1, lines=_trim(preamble)))
 
     for n, index in enumerate(headers):
         end = headers[n + 1] if n + 1 < len(headers) else len(lines)
         rest = HEADER.match(lines[index]).group("rest")  # type: ignore[union-attr]
-        cell = Cell(number=len(cells) + 1, kind="code", header_line=index + 1,
+        cell = ScannedCell(number=len(cells) + 1, kind="code", header_line=index + 1,
                     body_start=index + 2, lines=_trim(lines[index + 1:end]))
         tag_text = rest
         found = NBGRADER_KEY.search(rest)
@@ -268,11 +268,11 @@ def _read_notebook(path: Path, text: str) -> Source:
     except Exception as exc:  # nbformat raises several types for non-notebooks
         raise UnreadableSource(f"not a readable notebook: {exc}") from None
     positions = cell_type_lines(text)
-    cells: list[Cell] = []
+    cells: list[ScannedCell] = []
     for i, nb_cell in enumerate(nb.cells):
         kind = nb_cell.get("cell_type", "code")
         line = positions[i] if i < len(positions) else 1
-        cell = Cell(number=i + 1, kind=kind if kind in ("code", "markdown", "raw") else "raw",
+        cell = ScannedCell(number=i + 1, kind=kind if kind in ("code", "markdown", "raw") else "raw",
                     header_line=line, body_start=line,
                     lines=split_lines(nb_cell.get("source", "")), in_notebook=True)
         meta = nb_cell.get("metadata", {}).get("nbgrader")

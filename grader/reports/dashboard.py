@@ -49,7 +49,7 @@ class ItemSummary:
 
 
 @dataclass
-class ModuleSummary:
+class ModuleView:
     id: str
     title: str
     due: Any
@@ -96,7 +96,7 @@ def _summarise_items(records: list[Result]) -> list[ItemSummary]:
     return list(summaries.values())
 
 
-def _module_summaries(course: Course, records: list[Result]) -> list[ModuleSummary]:
+def _module_summaries(course: Course, records: list[Result]) -> list[ModuleView]:
     by_module: dict[str, list[Result]] = {}
     for record in records:
         by_module.setdefault(record.module, []).append(record)
@@ -109,7 +109,7 @@ def _module_summaries(course: Course, records: list[Result]) -> list[ModuleSumma
         scores = [float(r.score) for r in counted]
         max_score = max((float(r.max_score) for r in theirs), default=0.0)
         items = _summarise_items(theirs)
-        summaries.append(ModuleSummary(
+        summaries.append(ModuleView(
             id=module.id, title=module.title, due=module.due, n=len(theirs), max_score=max_score,
             mean_score=mean(scores) if scores else None,
             median_score=median(scores) if scores else None,
