@@ -8,8 +8,8 @@ student's own objects, what a plain Jupyter kernel would decide (worked out by h
 in the test's docstring). Resource attacks also grade a neighbour at the same time
 and assert that the neighbour keeps full marks.
 
-Fixtures follow tests/harness/conftest.py: a copy of the demo course in a temp folder
-and a warm grading context for 09_training.
+The demo course, its 09_training grading context and the complete solution come from
+tests/support/demo_course.py (as for the harness tests); the baselines are below.
 """
 from __future__ import annotations
 
@@ -20,38 +20,9 @@ import pytest
 
 from grader.course import Course
 from grader.harness.session import GradingContext, open_context
-from grader.synth import edit, release_of, replace, solved
-from support.demo_course import copy_course
+from grader.synth import edit, replace, solved
+from support.demo_course import complete, course, module, release, training  # noqa: F401
 from security_helpers import ASSESSMENTS, MODULE, Grader
-
-
-
-@pytest.fixture(scope="session")
-def course(tmp_path_factory: pytest.TempPathFactory) -> Course:
-    return copy_course(tmp_path_factory.mktemp("course"))
-
-
-@pytest.fixture(scope="session")
-def training(course: Course) -> Iterator[GradingContext]:
-    """The attacker's grading context: 5 s per cell and per graded call."""
-    with open_context(course, MODULE, timeout_s=5) as ctx:
-        yield ctx
-
-
-@pytest.fixture(scope="session")
-def module(course: Course):
-    return release_of(course, MODULE)[0]
-
-
-@pytest.fixture(scope="session")
-def release(course: Course):
-    return release_of(course, MODULE)[1]
-
-
-@pytest.fixture(scope="session")
-def complete(module, release):
-    """Every answer cell as the source answers it: 40/40."""
-    return solved(module, release)
 
 
 @pytest.fixture(scope="session")
