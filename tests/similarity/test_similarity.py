@@ -99,16 +99,17 @@ def test_assignment_of_two_notebooks(tmp_path: Path) -> None:
     from grader.module import load_notebooks
     from grader.release import build_release
     from grader.synth import solved, write_submission
-    from support.stats_course import ALICE, BOB, CAROL, HEADER, STATS, write_stats_course
+    from support.authoring import JUPYTEXT_HEADER
+    from support.stats_course import ALICE, BOB, CAROL, STATS, write_stats_course
 
     root = write_stats_course(tmp_path / "course")
-    cells = STATS[len(HEADER):].split("\n# %% ")
+    cells = STATS[len(JUPYTEXT_HEADER):].split("\n# %% ")
     imports, summary, scale = (c for c in cells if "stats-imports" in c or "stats-summary" in c
                                or "stats-scale" in c)
     folder = root / "source" / "02_pair"
     folder.mkdir()
-    (folder / "one_dev.py").write_text(HEADER + "\n# %% " + imports + "\n# %% " + summary)
-    (folder / "two_dev.py").write_text(HEADER + "\n# %% " + imports + "\n# %% " + scale)
+    (folder / "one_dev.py").write_text(JUPYTEXT_HEADER + "\n# %% " + imports + "\n# %% " + summary)
+    (folder / "two_dev.py").write_text(JUPYTEXT_HEADER + "\n# %% " + imports + "\n# %% " + scale)
     toml = root / "course" / "course.toml"
     toml.write_text(toml.read_text() + '\n[[modules]]\nid = "02_pair"\ntitle = "Pair"\n')
     course = load_course(root)

@@ -10,32 +10,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from support.authoring import JUPYTEXT_HEADER, meta
 
 ROOT = Path(__file__).resolve().parents[2]
 GRADER = Path(sys.executable).parent / "grader"
 
-HEADER = '''\
-# ---
-# jupyter:
-#   jupytext:
-#     text_representation:
-#       extension: .py
-#       format_name: percent
-#       format_version: '1.3'
-#       jupytext_version: 1.17.1
-# ---
-'''
 
-
-def meta(grade_id: str, *, grade: bool = False, solution: bool = False, locked: bool = False,
-         points: int | None = None) -> str:
-    pts = f'"points": {points}, ' if points is not None else ""
-    return ('nbgrader={"grade": %s, "grade_id": "%s", "locked": %s, %s"schema_version": 3, '
-            '"solution": %s, "task": false}' % (str(grade).lower(), grade_id, str(locked).lower(),
-                                                 pts, str(solution).lower()))
-
-
-SCALE = HEADER + f'''
+SCALE = JUPYTEXT_HEADER + f'''
 # %% [markdown]
 """
 # Scale

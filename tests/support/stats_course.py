@@ -8,29 +8,10 @@ from pathlib import Path
 
 from grader.course import load_course
 from grader.synth import release_of, solved, write_submission
-
-HEADER = '''\
-# ---
-# jupyter:
-#   jupytext:
-#     text_representation:
-#       extension: .py
-#       format_name: percent
-#       format_version: '1.3'
-#       jupytext_version: 1.17.1
-# ---
-'''
+from support.authoring import JUPYTEXT_HEADER, meta
 
 
-def meta(grade_id: str, *, grade: bool = False, solution: bool = False, locked: bool = False,
-         points: int | None = None) -> str:
-    pts = f'"points": {points}, ' if points is not None else ""
-    return ('nbgrader={"grade": %s, "grade_id": "%s", "locked": %s, %s"schema_version": 3, '
-            '"solution": %s, "task": false}' % (str(grade).lower(), grade_id, str(locked).lower(),
-                                                 pts, str(solution).lower()))
-
-
-STATS = HEADER + f'''
+STATS = JUPYTEXT_HEADER + f'''
 # %% {meta("stats-imports")}
 import math
 
