@@ -9,11 +9,11 @@ import time
 import uuid
 
 import nbformat
-import psutil
 import pytest
 
 from grader.harness.grade import grade_submission
 from grader.synth import append_code, edit, replace
+from support.processes import no_process_with
 
 TEST = "test-training-comprehensive"
 
@@ -34,16 +34,6 @@ def grade(ctx, nb, folder):
 
 def scores(result):
     return {i["id"]: i["score"] for i in result["items"]}
-
-
-def no_process_with(marker: str) -> bool:
-    for proc in psutil.process_iter(["cmdline"]):
-        try:
-            if marker in " ".join(proc.info["cmdline"] or []):
-                return False
-        except psutil.Error:
-            continue
-    return True
 
 
 def test_infinite_loop_in_a_cell_costs_nothing_else(training, complete, tmp_path):

@@ -29,6 +29,7 @@ from grader.harness.session import GradingContext, open_context
 from grader.synth import append_code, edit, replace
 from security_helpers import (FULL, MODULE, Grader, explain, needs_root, outputs_text,
                               wait_until)
+from support.processes import no_process_with
 
 pytestmark = [needs_root, pytest.mark.root]
 
@@ -282,16 +283,6 @@ def test_a_fork_bomb_harms_no_neighbour(attacker_ctx, neighbour_ctx, grade, comp
     assert graded.result["status"] == "graded", explain(graded.result)
     assert_neighbours_unharmed(neighbours)
     assert_host_recovered(before)
-
-
-def no_process_with(marker: str) -> bool:
-    for proc in psutil.process_iter(["cmdline"]):
-        try:
-            if marker in " ".join(proc.info["cmdline"] or []):
-                return False
-        except psutil.Error:
-            continue
-    return True
 
 
 DETACH = '''
