@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Callable, Literal
 from IPython.core.inputtransformer2 import TransformerManager
 
 from grader.nbgrader_metadata import is_grade, is_solution, is_task
+from grader import pyast
 from grader.sources import (SourceCell, SourceNotebook, find_module_source, find_module_sources,
                             read_source)
 
@@ -39,7 +40,7 @@ def python_source(source: str) -> str:
 def top_level_functions(source: str) -> list[str]:
     """Names of functions defined at the top level of a cell, in order."""
     try:
-        tree = ast.parse(python_source(source))
+        tree = pyast.parse(python_source(source))
     except SyntaxError:
         return []
     return [node.name for node in tree.body

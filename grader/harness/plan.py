@@ -14,6 +14,7 @@ from pathlib import Path
 from grader.course import Policy
 from grader.engine import Call, Cell, Job, Limits
 from grader.module import Module
+from grader import pyast
 
 UNIT_PREFIX = "unit:"
 IN_KERNEL_NOTICE = ("this test ran inside the student's own Python process, as course.toml "
@@ -56,7 +57,7 @@ def trusted_helpers(module: Module) -> list[tuple[str, str, bool]]:
 def _kept_statements(source: str, functions: bool) -> str:
     """The cell with only its top-level imports (and function definitions) left."""
     try:
-        tree = ast.parse(source)
+        tree = pyast.parse(source)
     except (SyntaxError, ValueError):
         return source if functions else ""   # IPython syntax: the driver transforms it
     lines = source.splitlines()

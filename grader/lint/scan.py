@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from grader.nbgrader_metadata import is_solution, is_test, strict_flags
+from grader import pyast
 
 
 CellKind = Literal["code", "markdown", "raw"]
@@ -229,7 +230,7 @@ _NAMES = {"true": True, "false": False, "null": None, "True": True, "False": Fal
 def lenient_object(text: str) -> dict[str, Any] | None:
     """Read a Python-style dict literal (quotes, trailing commas, True/true); None if not one."""
     try:
-        tree = ast.parse(text.strip(), mode="eval").body
+        tree = pyast.parse(text.strip(), mode="eval").body
         value = _literal(tree)
     except (SyntaxError, ValueError):
         return None

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from grader.module import Module
 from grader.sources import SourceCell
+from grader import pyast
 
 BINOP_SWAPS: dict[type, type] = {
     ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult,
@@ -225,7 +226,7 @@ def generate(module: Module) -> list[Mutant]:
     mutants: list[Mutant] = []
     for cell, regions in solution_cells(module):
         try:
-            tree = ast.parse(cell.source)
+            tree = pyast.parse(cell.source)
         except SyntaxError:
             continue     # magics in a solution cell: lint's business, not a mutation site
         c = _Cell(cell, regions)
@@ -236,7 +237,7 @@ def generate(module: Module) -> list[Mutant]:
             if text == c.text or text in seen:
                 continue
             try:
-                ast.parse(text)
+                pyast.parse(text)
             except SyntaxError:
                 continue
             seen.add(text)

@@ -175,7 +175,10 @@ def test_killed_batch_loses_nothing_and_resumes(course_root):
     assert resumed.returncode == 0, resumed.stderr
     final = results(course_root)
     assert set(final) == set(students)
-    assert all(r["score"] == 40 for r in final.values())
+    assert all(r["score"] == 40 for r in final.values()), {
+        s: (r["score"], [(i["id"], i["status"], i["message"][:200]) for i in r["items"]
+                         if i["score"] < i["points"]], r["notices"])
+        for s, r in final.items() if r["score"] != 40}
     for student, result in partial.items():        # graded ones were skipped, not redone
         assert final[student]["duration_s"] == result["duration_s"]
     export = json.loads(grader(course_root, "export", "--format", "json").stdout)
