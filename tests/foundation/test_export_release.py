@@ -13,21 +13,12 @@ import pytest
 
 from grader.course import load_course
 from grader.export import build
-
-ROOT = Path(__file__).resolve().parents[2]
-GRADER = Path(sys.executable).parent / "grader"
+from support.demo_course import run_grader
 
 
-@pytest.fixture
-def course_root(tmp_path: Path) -> Path:
-    for name in ("course", "source", "release"):
-        shutil.copytree(ROOT / name, tmp_path / name)
-    return tmp_path
 
-
-def grader(root: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(GRADER), "--course", str(root), *args], capture_output=True,
-                          text=True, timeout=300)
+def grader(root: Path, *args: str):
+    return run_grader(root, *args)
 
 
 def python_in(path: Path, code: str) -> subprocess.CompletedProcess:

@@ -8,7 +8,6 @@ leak check must refuse on its own).
 from __future__ import annotations
 
 import hashlib
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,8 +17,8 @@ import pytest
 from grader.course import load_course
 from grader.errors import SourceError, SourceProblems
 from grader.release import release
+from support.demo_course import run_grader
 
-ROOT = Path(__file__).resolve().parents[2]
 GRADER = Path(sys.executable).parent / "grader"
 ACTIVATIONS = "source/02_activations/activations_dev.py"
 LAYERS = "source/03_layers/layers_dev.py"
@@ -68,16 +67,8 @@ HIDDEN_MISSPELLINGS = [
 ]
 
 
-@pytest.fixture
-def course_root(tmp_path: Path) -> Path:
-    for name in ("course", "source", "release"):
-        shutil.copytree(ROOT / name, tmp_path / name)
-    return tmp_path
-
-
-def grader(root: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(GRADER), "--course", str(root), *args], capture_output=True,
-                          text=True, timeout=300, cwd=root)
+def grader(root: Path, *args: str):
+    return run_grader(root, *args, cwd=root)
 
 
 def append(root: Path, relpath: str, text: str) -> None:

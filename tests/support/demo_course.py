@@ -50,3 +50,13 @@ def release(course: Course):
 def complete(module, release):
     """Every answer cell as the source answers it: 40/40."""
     return solved(module, release)
+
+
+def run_grader(root: Path, *args: str, cwd: Path | None = None,
+               timeout: float = 300) -> "subprocess.CompletedProcess[str]":
+    """The real console script on a course folder."""
+    import subprocess
+    import sys
+    grader = Path(sys.executable).parent / "grader"
+    return subprocess.run([str(grader), "--course", str(root), *args], capture_output=True,
+                          text=True, timeout=timeout, cwd=cwd)
