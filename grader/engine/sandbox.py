@@ -152,29 +152,26 @@ class Sandbox:
                     if not self.pending:
                         self._died()
             if self.ev_r in ready:
-                try:
-                    data = os.read(self.ev_r, 1 << 20)
-                except BlockingIOError:
-                    continue
-                if not data:
-                    self._died()
-                try:
-                    self.pending.extend(self.reader.feed(data))
-                except (ValueError, RecursionError) as exc:
-                    self._tampered(f"an unreadable frame ({type(exc).__name__})")
+                self._read_events()
 
     def _drain_pending(self) -> None:
-        while self._readable(self.ev_r, 0):
-            try:
-                data = os.read(self.ev_r, 1 << 20)
-            except BlockingIOError:
-                return
-            if not data:
-                self._died()
-            try:
-                self.pending.extend(self.reader.feed(data))
-            except (ValueError, RecursionError):
-                self._tampered("an unreadable frame")
+        while self._readable(self.ev_r, 0) and self._read_events():
+            pass
+
+    def _read_events(self) -> bool:
+        """Read what the event pipe holds into `pending`; False if nothing was there.
+        End of file means the kernel died; an unreadable frame, that it broke the protocol."""
+        try:
+            data = os.read(self.ev_r, 1 << 20)
+        except BlockingIOError:
+            return False
+        if not data:
+            self._died()
+        try:
+            self.pending.extend(self.reader.feed(data))
+        except (ValueError, RecursionError) as exc:
+            self._tampered(f"an unreadable frame ({type(exc).__name__})")
+        return True
 
     def _write(self, data: bytes, deadline: float) -> None:
         os.set_blocking(self.cmd_w, False)
