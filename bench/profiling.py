@@ -67,7 +67,7 @@ def profile_batch(course: Any, students: list[str], out: Path) -> dict[str, Any]
         profiler.enable()
         for s in submissions:
             graded = grade_submission(ctx, s.student, s.folder, late=late)
-            graded.result["folder_digest"] = folder_digest(s.folder)
+            graded.result.folder_digest = folder_digest(s.folder)
             outputs.write(s, graded)
         profiler.disable()
         total = time.perf_counter() - started

@@ -247,10 +247,6 @@ class Notice:
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "cell": self.cell, "message": self.message}
 
-    def as_dict(self) -> dict[str, Any]:
-        """to_json under the name harness code used for it before (harness/assignment.py)."""
-        return self.to_json()
-
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Notice:
         _known(data, cls, "notice")

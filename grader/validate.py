@@ -30,6 +30,7 @@ from grader.harness.assignment import open_assignment
 from grader.harness.session import GradingContext
 from grader.module import Module, load_notebooks
 from grader.release import release, release_path
+from grader.result import ItemResult, Result
 
 CHECKS = ("lint", "export", "reference", "stub", "determinism", "freshness")
 MUTANT_CHECK = "mutants"     # with `grader validate --mutants` (course.toml [mutants] min_score)
@@ -116,7 +117,7 @@ def check_export(course: Course, module: Module) -> list[ValidationProblem]:
                     f"the exported {name} does not import: {last}")]
 
 
-def _grade_notebook(ctx: GradingContext, nb: nbformat.NotebookNode) -> dict:
+def _grade_notebook(ctx: GradingContext, nb: nbformat.NotebookNode) -> Result:
     with tempfile.TemporaryDirectory(prefix="grader-validate-") as tmp:
         folder = Path(tmp)
         nbformat.write(nb, folder / ctx.module.notebook_name)
@@ -126,14 +127,14 @@ def _grade_notebook(ctx: GradingContext, nb: nbformat.NotebookNode) -> dict:
 _CHECKED_AT = re.compile(r"checked by \S+, line (\d+)")
 
 
-def _failing_line(module: Module, item: dict) -> int:
+def _failing_line(module: Module, item: ItemResult) -> int:
     """The source line where a test item failed on the reference (e.g. a test the trusted
     driver cannot carry), else the item's cell header. In a jupytext .py source, line k
     of a cell's body is k lines below its `# %%` header."""
-    found = _CHECKED_AT.search(item.get("message", ""))
-    if item["kind"] == "test" and found and module.path.suffix == ".py":
-        return item["line"] + int(found.group(1))
-    return item["line"]
+    found = _CHECKED_AT.search(item.message)
+    if item.kind == "test" and found and module.path.suffix == ".py":
+        return item.line + int(found.group(1))
+    return item.line
 
 
 def check_reference(ctx: GradingContext) -> list[ValidationProblem]:
@@ -141,18 +142,18 @@ def check_reference(ctx: GradingContext) -> list[ValidationProblem]:
     nb = copy.deepcopy(module.source.notebook)
     result = _grade_notebook(ctx, nb)
     problems = []
-    for item in result["items"]:
-        if item["kind"] != "manual" and item["score"] < item["points"]:
+    for item in result.items:
+        if item.kind != "manual" and item.score < item.points:
             problems.append(ValidationProblem(path, _failing_line(module, item), module.id,
-                                    f"the reference earns {item['score']:g}/{item['points']:g} "
-                                    f"on '{item['id']}': {item['message']}"))
+                                    f"the reference earns {item.score:g}/{item.points:g} "
+                                    f"on '{item.id}': {item.message}"))
     cells = {c.key: c for c in module.source.cells}
-    for unit in result["unit_tests"]:
-        if unit["status"] != "passed":
-            line = next((u.cell.line for u in module.unit_tests if u.name == unit["name"]), 1)
+    for unit in result.unit_tests:
+        if unit.status != "passed":
+            line = next((u.cell.line for u in module.unit_tests if u.name == unit.name), 1)
             problems.append(ValidationProblem(path, line, module.id,
-                                    f"unit test {unit['name']} {unit['status']} on the reference: "
-                                    f"{unit['message']}"))
+                                    f"unit test {unit.name} {unit.status} on the reference: "
+                                    f"{unit.message}"))
     for key, status in (ctx.reference.cells if ctx.reference else {}).items():
         if status != "ok" and key in cells:
             problems.append(ValidationProblem(path, cells[key].line, module.id,
@@ -163,10 +164,10 @@ def check_reference(ctx: GradingContext) -> list[ValidationProblem]:
 def check_stub(ctx: GradingContext) -> list[ValidationProblem]:
     module, path = ctx.module, _rel(ctx.course, ctx.module.path)
     result = _grade_notebook(ctx, copy.deepcopy(ctx.released))
-    return [ValidationProblem(path, item["line"], module.id,
-                    f"vacuous {item['kind']}: the untouched release earns {item['score']:g}/"
-                    f"{item['points']:g} on '{item['id']}' (it passes without the solution)")
-            for item in result["items"] if item["score"] > 0]
+    return [ValidationProblem(path, item.line, module.id,
+                    f"vacuous {item.kind}: the untouched release earns {item.score:g}/"
+                    f"{item.points:g} on '{item.id}' (it passes without the solution)")
+            for item in result.items if item.score > 0]
 
 
 def check_determinism(ctx: GradingContext) -> list[ValidationProblem]:

@@ -24,8 +24,8 @@ from grader.autograde.discover import Submission, discover, folder_digest, is_up
 from grader.course import Course
 from grader.files import write_atomic
 from grader.gradebook.cohort import on_roster, roster_ids
-from grader.harness.grade import (TIMESTAMP, Graded, base_result, grade_submission,
-                                  zero_items)
+from grader.harness.grade import (TIMESTAMP, Graded, grade_submission, new_result,
+                                  zero_item_results)
 from grader.harness.reference import Reference
 from grader.harness.session import GradingContext, engine_for, open_context, reference_for
 from grader.extensions import due_for, extension_changed, load_extensions
@@ -34,7 +34,7 @@ from grader.gradebook.manual import apply_stored
 from grader.harness.assignment import (AssignmentContext, grade_assignment, open_assignment,
                                        planned_reference, references_for)
 from grader.module import Module, load_module
-from grader.result import failed_to_run
+from grader.result import Result
 
 
 @dataclass
@@ -54,13 +54,13 @@ class ModuleSummary:
     def mean(self) -> float | None:
         return sum(self.scores) / len(self.scores) if self.scores else None
 
-    def count(self, result: dict[str, Any]) -> None:
+    def count(self, result: Result) -> None:
         self.graded += 1
-        if on_roster(self.roster, result["student"]):
-            self.scores.append(result["score"])
+        if on_roster(self.roster, result.student):
+            self.scores.append(result.score)
         else:
-            self.off_roster.append(result["student"])
-        if failed_to_run(result):
+            self.off_roster.append(result.student)
+        if result.failed_to_run:
             self.failed_to_run += 1
 
 
@@ -132,7 +132,7 @@ class Outputs:
         result = graded.result
         folder = self.course.autograded_dir / submission.student / submission.module
         executed = getattr(graded, "executed_all", None) or (
-            {result["notebook"]: graded.executed} if graded.executed is not None else {})
+            {result.notebook: graded.executed} if graded.executed is not None else {})
         for name, notebook in executed.items():       # one per notebook of the assignment
             write_atomic(folder / name, nbformat.writes(notebook))
         if self.feedback:
@@ -142,10 +142,11 @@ class Outputs:
                 self._env = template_env(self.course)
                 self._names = {s.id: s.name for s in self.course.roster()}
             write_feedback(self.course, result, env=self._env,
-                           student_name=self._names.get(result["student"], ""))
+                           student_name=self._names.get(result.student, ""))
         if self.gradebook is not None:
             self.gradebook.record(result)
-        write_atomic(folder / "result.json", json.dumps(result, indent=1, sort_keys=False))
+        write_atomic(folder / "result.json",
+                     json.dumps(result.to_json(), indent=1, sort_keys=False))
 
 
 def open_contexts(n: int, opener: Callable[[], GradingContext]) -> list[GradingContext]:
@@ -181,7 +182,7 @@ def _grade_worker(ctx: AssignmentContext, todo: "queue.Queue[Submission | None]"
     while (submission := todo.get()) is not None:
         try:
             graded = grade_assignment(ctx, submission.student, submission.folder, late=late)
-            graded.result["folder_digest"] = folder_digest(submission.folder)
+            graded.result.folder_digest = folder_digest(submission.folder)
             done.put((submission, graded))
         except BaseException as exc:  # a harness bug must not stop the batch
             done.put((submission, exc))
@@ -190,8 +191,8 @@ def _grade_worker(ctx: AssignmentContext, todo: "queue.Queue[Submission | None]"
 def error_result(module: Module, submission: Submission, exc: BaseException) -> Graded:
     """The record of a submission the harness itself failed on (status `error`)."""
     message = f"grading failed: {type(exc).__name__}: {exc}"[:300]
-    result = base_result(module, submission.student, module.notebook_name)
-    result.update(status="error", items=zero_items(module, "error", message))
+    result = new_result(module, submission.student, module.notebook_name)
+    result.status, result.items = "error", zero_item_results(module, "error", message)
     return Graded(result=result, executed=None)
 
 

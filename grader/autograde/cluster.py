@@ -41,6 +41,7 @@ from grader.harness.assignment import (AssignmentContext, AssignmentGraded, grad
                                        open_assignment)
 from grader.harness.reference import Reference, cache_path
 from grader.module import load_notebooks
+from grader.result import Result
 
 BUNDLE_BUILD = "build"           # where the bundle puts the build folder, whatever course.toml says
 IN_FLIGHT_PER_THREAD = 4         # tasks submitted ahead per worker thread (bounds coordinator memory)
@@ -170,7 +171,8 @@ def grade_remote(bundle: bytes, digest: str, module_id: str, student: str,
                  files: dict[str, bytes], timeout_s: float | None = None,
                  memory_mb: int | None = None, isolation: str = "auto"
                  ) -> tuple[dict[str, Any], str | None]:
-    """The task: grade one submission on a worker; (result record, executed notebook JSON)."""
+    """The task: grade one submission on a worker; (result.json's object, executed
+    notebooks' JSON by file name): plain data across the wire."""
     ctx = _context(bundle, digest, module_id, timeout_s, memory_mb, isolation)
     with tempfile.TemporaryDirectory(prefix="grader-sub-") as tmp:
         folder = Path(tmp) / student / module_id
@@ -183,7 +185,7 @@ def grade_remote(bundle: bytes, digest: str, module_id: str, student: str,
             path.write_bytes(data)
         graded = grade_assignment(ctx, student, folder, late=late_checker(ctx.course, module_id))
     # every executed notebook of the assignment, by file name
-    return graded.result, {name: nbformat.writes(nb) for name, nb in graded.executed_all.items()}
+    return graded.result.to_json(), {name: nbformat.writes(nb) for name, nb in graded.executed_all.items()}
 
 
 # -- coordinator -------------------------------------------------------------------------------
@@ -233,9 +235,9 @@ def grade_module_on_cluster(course: Course, module_id: str, *, scheduler: Any,
                 result, executed = future.result()
                 notebooks = {name: nbformat.reads(text, as_version=4)
                              for name, text in executed.items()}
-                graded = AssignmentGraded(result=result, executed=next(iter(notebooks.values()), None),
+                graded = AssignmentGraded(result=Result.from_json(result), executed=next(iter(notebooks.values()), None),
                                           executed_all=notebooks)
-                graded.result["folder_digest"] = sub_digest
+                graded.result.folder_digest = sub_digest
             except Exception as exc:   # a worker lost or a harness bug: this submission only
                 graded = error_result(module, submission, exc)
             nxt = submit_next()

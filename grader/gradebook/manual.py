@@ -29,6 +29,7 @@ from grader.files import write_atomic
 from grader.gradebook.models import Base, UTCDateTime
 from grader.gradebook.store import Gradebook
 from grader.late import apply_penalty, assess_late, parse_timestamp
+from grader.result import Result
 
 CSV_COLUMNS = ("student", "assignment", "notebook", "item", "score", "comment")
 
@@ -161,13 +162,12 @@ def apply_manual(result: dict[str, Any], grades: dict[tuple[str, str, str], Grad
     return result
 
 
-def apply_stored(course: Course, gradebook: Gradebook | None, result: dict[str, Any]
-                 ) -> dict[str, Any]:
+def apply_stored(course: Course, gradebook: Gradebook | None, result: Result) -> Result:
     """A freshly autograded record with the gradebook's manual grades applied."""
     if gradebook is None:
         return result
-    grades = load_grades(gradebook, result["module"], result["student"])
-    return apply_manual(result, grades, course) if grades else result
+    grades = load_grades(gradebook, result.module, result.student)
+    return Result.from_json(apply_manual(result.to_json(), grades, course)) if grades else result
 
 
 # -- entering grades ----------------------------------------------------------------------

@@ -17,22 +17,20 @@ import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 import nbformat
 from nbformat import NotebookNode
 
 from grader.course import Course
-from grader.harness.grade import Graded, base_result, digest_file, grade_submission
-from grader.harness.merge import Notice
+from grader.harness.grade import Graded, digest_file, grade_submission, new_result, score_late
 from grader.harness.plan import limits_of
 from grader.harness.reference import Reference
 from grader.harness.session import (GradingContext, _Borrowed, engine_for, open_context,
                                     reference_for)
-from grader.late import apply_penalty
 from grader.module import Module, load_notebooks
 from grader.release import build_release
 from grader.harness.submitted_files import linked_folder
+from grader.result import Notice, NotebookSummary, Result
 
 TIMESTAMP = "timestamp.txt"
 
@@ -185,16 +183,18 @@ def _stage(folder: Path, path: Path, name: str, tmp: Path) -> Path:
     return view
 
 
-def _tag(records: list[dict[str, Any]], notebook: str) -> list[dict[str, Any]]:
-    return [{**r, "notebook": notebook} for r in records]
+def _tag(result: Result, notebook: str) -> None:
+    """Name `notebook` on each of the result's items and unit tests."""
+    for record in [*result.items, *result.unit_tests]:
+        record.notebook = notebook
 
 
-def notebook_summary(result: dict[str, Any]) -> dict[str, Any]:
-    return {"notebook": result["notebook"], "status": result["status"],
-            "score": round(sum(i["score"] for i in result["items"]), 4),
-            "max_score": result["max_score"],
-            "needs_manual_grading": sum(1 for i in result["items"] if i["status"] == "manual"),
-            "submission_digest": result.get("submission_digest", "")}
+def notebook_summary(result: Result, notebook: str) -> NotebookSummary:
+    return NotebookSummary(
+        notebook=notebook, status=result.status,
+        score=round(sum(i.score or 0.0 for i in result.items), 4), max_score=result.max_score,
+        needs_manual_grading=sum(1 for i in result.items if i.status == "manual"),
+        submission_digest=result.submission_digest)
 
 
 def grade_assignment(actx: AssignmentContext, student: str, folder: Path, late=None) -> Graded:
@@ -206,17 +206,16 @@ def grade_assignment(actx: AssignmentContext, student: str, folder: Path, late=N
         name = ctx.module.notebook_name
         # other notebooks in the folder: say that they were not graded, and why
         _, extra = locate_all(folder, [name])
-        result["notices"] += [n.as_dict() for n in extra if n.kind == "ignored"]
-        result["items"] = _tag(result["items"], name)
-        result["unit_tests"] = _tag(result["unit_tests"], name)
-        result["notebooks"] = [{**notebook_summary(result), "notebook": name}]
+        result.notices += [n for n in extra if n.kind == "ignored"]
+        _tag(result, name)
+        result.notebooks = [notebook_summary(result, name)]
         return AssignmentGraded(result=result, executed=graded.executed,
-                                executed_all={result["notebook"]: graded.executed}
+                                executed_all={result.notebook: graded.executed}
                                 if graded.executed is not None else {})
     started = time.perf_counter()
     names = [ctx.module.notebook_name for ctx in actx.contexts]
     found, notices = locate_all(folder, names)
-    parts: list[dict[str, Any]] = []
+    parts: list[Result] = []
     executed: dict[str, NotebookNode] = {}
     with tempfile.TemporaryDirectory(prefix="grader-nb-") as tmp:
         for ctx, name in zip(actx.contexts, names):
@@ -228,40 +227,28 @@ def grade_assignment(actx: AssignmentContext, student: str, folder: Path, late=N
             part = grade_submission(ctx, student, view, late=None)
             if part.executed is not None:
                 executed[name] = part.executed
+            _tag(part.result, name)
             parts.append(part.result)
-    max_score = sum(ctx.module.max_score for ctx in actx.contexts)
-    result = base_result(actx.module, student, ", ".join(names),
-                         combined_digest([ctx.reference for ctx in actx.contexts]))
-    result["max_score"] = max_score
-    result["submission_digest"] = hashlib.sha256(
+    result = new_result(actx.module, student, ", ".join(names),
+                        combined_digest([ctx.reference for ctx in actx.contexts]))
+    result.max_score = sum(ctx.module.max_score for ctx in actx.contexts)
+    result.submission_digest = hashlib.sha256(
         ":".join(digest_file(p) for p in found.values()).encode()).hexdigest()
-    statuses = {p["status"] for p in parts}
-    result["status"] = ("graded" if "graded" in statuses else
-                        "invalid" if "invalid" in statuses else "missing")
+    statuses = {p.status for p in parts}
+    result.status = ("graded" if "graded" in statuses else
+                     "invalid" if "invalid" in statuses else "missing")
     for part, name in zip(parts, names):
-        result["items"] += _tag(part["items"], name)
-        result["unit_tests"] += _tag(part["unit_tests"], name)
-        notices += [Notice(n["kind"], n["cell"], f"{name}: {n['message']}") for n in part["notices"]]
-    graded_parts = [p for p in parts if "isolation" in p]
+        result.items += part.items
+        result.unit_tests += part.unit_tests
+        notices += [Notice(n.kind, n.cell, f"{name}: {n.message}") for n in part.notices]
+    graded_parts = [p for p in parts if p.isolation is not None]
     if graded_parts:
-        result["isolation"] = graded_parts[0]["isolation"]
-        result["restarts"] = sum(p.get("restarts", 0) for p in graded_parts)
-    result["notebooks"] = [{**notebook_summary(p), "notebook": name}
-                           for p, name in zip(parts, names)]
-    raw = round(sum(i["score"] for i in result["items"]), 4)
-    fraction = 0.0
-    if late is not None and result["status"] == "graded":
-        submitted_at, days_late, fraction, *note = late(folder)
-        if note and note[0]:
-            notices.append(Notice("late", None, note[0]))
-        result["submitted_at"] = submitted_at.isoformat() if submitted_at else None
-        result["days_late"] = days_late
-    result["score"], result["late_penalty"] = apply_penalty(raw, max_score, fraction)
-    if fraction > 0:
-        notices.append(Notice("late", None, f"submitted {result['days_late']:.2f} days late: "
-                                            f"-{result['late_penalty']:g} points"))
-    result["notices"] = [n.as_dict() for n in notices]
-    result["duration_s"] = round(time.perf_counter() - started, 3)
+        result.isolation = graded_parts[0].isolation
+        result.restarts = sum(p.restarts or 0 for p in graded_parts)
+    result.notebooks = [notebook_summary(p, name) for p, name in zip(parts, names)]
+    score_late(result, folder, late, notices)
+    result.notices = notices
+    result.duration_s = round(time.perf_counter() - started, 3)
     return AssignmentGraded(result=result, executed=next(iter(executed.values()), None),
                             executed_all=executed)
 

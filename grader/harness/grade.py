@@ -1,8 +1,8 @@
 """Grade one submission: find and read the notebook, merge, run isolated, score.
 
 The stages, in order: locate -> read -> merge -> run (engine) -> score -> late
-policy -> result record + executed notebook. The record is a grader.result.Result;
-`Graded.result` holds its JSON (result.json) for the batch and the gradebook.
+policy -> result record + executed notebook. The record is a grader.result.Result
+(result.json is its `to_json()`).
 """
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ import hashlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
 import nbformat
 from nbformat import NotebookNode
 
@@ -31,7 +29,7 @@ TIMESTAMP = "timestamp.txt"
 
 @dataclass
 class Graded:
-    result: dict[str, Any]
+    result: Result
     executed: NotebookNode | None      # the merged notebook with the run's outputs
 
 
@@ -84,17 +82,6 @@ def zero_item_results(module: Module, status: ItemStatus, message: str) -> list[
                        status=status, message=message) for i in module.items]
 
 
-def base_result(module: Module, student: str, notebook: str, source_digest: str = ""
-                ) -> dict[str, Any]:
-    """new_result as JSON, for callers that still build the record as a dict."""
-    return new_result(module, student, notebook, source_digest).to_json()
-
-
-def zero_items(module: Module, status: ItemStatus, message: str) -> list[dict[str, Any]]:
-    """zero_item_results as JSON, for callers that still build the record as a dict."""
-    return [item.to_json() for item in zero_item_results(module, status, message)]
-
-
 def executed_notebook(ctx: GradingContext, merged: Merged, run: RunResult,
                       result: Result) -> NotebookNode:
     outputs = {c.key: c for c in run.cells}
@@ -117,6 +104,22 @@ def run_submission(ctx: GradingContext, nb: NotebookNode, workdir: Path | None
     run = ctx.engine.run(job_for(ctx.module, cells, calls, workdir=workdir, limits=ctx.limits,
                                  framework=ctx.course.framework))
     return merged, run
+
+
+def score_late(result: Result, folder: Path, late, notices: list[Notice]) -> None:
+    """Set the score: the items' sum less the late penalty, when `late` (see
+    grade_submission) finds a graded submission late; its notices go to `notices`."""
+    raw = round(sum(i.score or 0.0 for i in result.items), 4)
+    fraction = 0.0
+    if late is not None and result.status == "graded":
+        submitted_at, result.days_late, fraction, *note = late(folder)
+        if note and note[0]:
+            notices.append(Notice("late", None, note[0]))
+        result.submitted_at = submitted_at.isoformat() if submitted_at else None
+    result.score, result.late_penalty = apply_penalty(raw, result.max_score, fraction)
+    if fraction > 0:
+        notices.append(Notice("late", None, f"submitted {result.days_late:.2f} days late: "
+                                            f"-{result.late_penalty:g} points"))
 
 
 def grade_submission(ctx: GradingContext, student: str, folder: Path,
@@ -155,19 +158,9 @@ def grade_submission(ctx: GradingContext, student: str, folder: Path,
             result.isolation = Isolation.from_report(run.isolation)
             result.restarts = run.restarts
             executed = executed_notebook(ctx, merged, run, result)
-    raw = round(sum(i.score or 0.0 for i in result.items), 4)
-    fraction = 0.0
-    if late is not None and result.status == "graded":
-        submitted_at, result.days_late, fraction, *note = late(folder)
-        if note and note[0]:
-            notices.append(Notice("late", None, note[0]))
-        result.submitted_at = submitted_at.isoformat() if submitted_at else None
-    result.score, result.late_penalty = apply_penalty(raw, ctx.module.max_score, fraction)
-    if fraction > 0:
-        notices.append(Notice("late", None, f"submitted {result.days_late:.2f} days late: "
-                                            f"-{result.late_penalty:g} points"))
+    score_late(result, folder, late, notices)
     result.notices = notices
     result.duration_s = round(time.perf_counter() - started, 3)
     if executed is not None:
         executed.metadata["grader"]["result"]["score"] = result.score
-    return Graded(result=result.to_json(), executed=executed)
+    return Graded(result=result, executed=executed)

@@ -34,6 +34,7 @@ from grader.harness.grade import grade_submission
 from grader.harness.plan import limits_of
 from grader.harness.session import GradingContext, open_context
 from grader.module import Module, load_module
+from grader.result import Result
 from grader.sources import find_module_sources
 from grader.mutants.generate import Mutant, generate, sample
 from grader.synth import cell as cell_of, solved
@@ -140,39 +141,39 @@ def in_scope(module: Module, item_id: str, mutant: Mutant) -> bool:
     return mutant.cell_key == item_id
 
 
-def _grade(ctx: GradingContext, nb: nbformat.NotebookNode, name: str) -> tuple[dict, Any]:
+def _grade(ctx: GradingContext, nb: nbformat.NotebookNode, name: str) -> tuple[Result, Any]:
     with tempfile.TemporaryDirectory(prefix="grader-mutant-") as tmp:
         nbformat.write(nb, Path(tmp) / ctx.module.notebook_name)
         graded = grade_submission(ctx, name, Path(tmp))
     return graded.result, graded.executed
 
 
-def cell_failures(result: dict, executed: Any) -> dict[str, str]:
+def cell_failures(result: Result, executed: Any) -> dict[str, str]:
     """cell key -> "error" | "timeout" | "crashed" for the cells that did not end cleanly."""
     failed: dict[str, str] = {}
     for cell in (executed.cells if executed is not None else []):
         key = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if key and any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
             failed[key] = "error"
-    for notice in result.get("notices", []):
-        if notice.get("kind") in CELL_FAILURES and notice.get("cell"):
-            failed[notice["cell"]] = notice["kind"]
+    for notice in result.notices:
+        if notice.kind in CELL_FAILURES and notice.cell:
+            failed[notice.cell] = notice.kind
     return failed
 
 
-def judge(module: Module, mutant: Mutant, result: dict, executed: Any,
+def judge(module: Module, mutant: Mutant, result: Result, executed: Any,
           baseline_failures: dict[str, str]) -> MutantOutcome:
-    outcome = MutantOutcome(mutant, scores={i["id"]: i["score"] for i in result["items"]})
-    if result.get("status") != "graded":
-        outcome.failure = f"ungraded: {result.get('status')}"
+    outcome = MutantOutcome(mutant, scores={i.id: i.score for i in result.items})
+    if result.status != "graded":
+        outcome.failure = f"ungraded: {result.status}"
         return outcome
     failed = cell_failures(result, executed).get(mutant.cell_key)
     if failed and mutant.cell_key not in baseline_failures:
         outcome.failure = failed
-    for item in result["items"]:
-        if item["kind"] != "manual" and in_scope(module, item["id"], mutant) \
-                and item["score"] < item["points"] - 1e-9:
-            outcome.killed_by.append(item["id"])
+    for item in result.items:
+        if item.kind != "manual" and in_scope(module, item.id, mutant) \
+                and item.score < item.points - 1e-9:
+            outcome.killed_by.append(item.id)
     return outcome
 
 
@@ -228,12 +229,12 @@ def run_mutants(course: Course, module_id: str, *, max_mutants: int | None = DEF
         reference_nb = solved(first.module, first.released)
         base, base_executed = _grade(first, reference_nb, "reference")
         baseline_failures = cell_failures(base, base_executed)
-        full = {i["id"] for i in base["items"] if i["score"] >= i["points"] - 1e-9}
+        full = {i.id for i in base.items if i.score >= i.points - 1e-9}
         for item in items:
             if item.id not in full:
-                got = next((i for i in base["items"] if i["id"] == item.id), {})
-                item.skipped = (f"the reference earns {got.get('score', 0):g}/{item.points:g}: "
-                                f"{got.get('message', '')}".strip())
+                got = next((i for i in base.items if i.id == item.id), None)
+                item.skipped = (f"the reference earns {got.score if got else 0:g}/"
+                                f"{item.points:g}: {got.message if got else ''}".strip())
         outcomes = _grade_all(contexts, module, picked, reference_nb, baseline_failures,
                               on_progress)
     finally:

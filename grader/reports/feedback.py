@@ -174,7 +174,7 @@ def feedback_context(course: Course, result: Result | dict[str, Any], *,
     }
 
 
-def render_feedback(course: Course, result: dict[str, Any], *, env: Environment | None = None,
+def render_feedback(course: Course, result: Result | dict[str, Any], *, env: Environment | None = None,
                     student_name: str | None = None) -> str:
     """The feedback page of one result record, as a self-contained HTML document.
 
@@ -191,7 +191,7 @@ def write_html(path: Path, html: str) -> Path:
     return write_atomic(path, html, mode=0o644)
 
 
-def write_feedback(course: Course, result: dict[str, Any], *, env: Environment | None = None,
+def write_feedback(course: Course, result: Result | dict[str, Any], *, env: Environment | None = None,
                    student_name: str | None = None) -> Path:
     """Write feedback/STUDENT/MODULE/<notebook stem>.html and return its path."""
     html = render_feedback(course, result, env=env, student_name=student_name)

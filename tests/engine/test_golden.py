@@ -42,7 +42,7 @@ def graded(course, fast_path: bool) -> dict[str, tuple[str, str]]:
         out = {}
         for student in STUDENTS:
             g = grade_submission(ctx, student, course.root / "submitted" / student / MODULE)
-            result = dict(g.result, duration_s=0.0)     # wall clock differs run to run
+            result = dict(g.result.to_json(), duration_s=0.0)     # wall clock differs run to run
             out[student] = (nbformat.writes(g.executed), render_feedback(course, result))
         return out
 

@@ -82,7 +82,7 @@ def test_failed_to_run_reads_the_typed_result_and_its_json_alike():
 def test_notices_are_the_harness_notices():
     from grader.harness.merge import Notice as MergeNotice
     assert MergeNotice is Notice
-    assert Notice("late", None, "x").as_dict() == {"kind": "late", "cell": None, "message": "x"}
+    assert Notice("late", None, "x").to_json() == {"kind": "late", "cell": None, "message": "x"}
 
 
 def test_an_item_graded_by_hand_keeps_the_autograders_verdict():

@@ -14,7 +14,7 @@ def test_an_ungraded_cells_error_is_a_notice_with_its_cell_and_line(training, co
     nb = edit(nb, "training-imports", replace("import pickle\n",
                                                "import pickle\nimport not_a_module_here\n"))
     nbformat.write(nb, tmp_path / "training_dev.ipynb")
-    result = grade_submission(training, "student", tmp_path).result
+    result = grade_submission(training, "student", tmp_path).result.to_json()
     errors = [n for n in result["notices"] if n["kind"] == "cell_error"]
     by_cell = {n["cell"]: n["message"] for n in errors}
     assert "ModuleNotFoundError" in by_cell["training-imports"], errors

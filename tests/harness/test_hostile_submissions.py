@@ -26,7 +26,7 @@ def grade(ctx, nb, folder):
     nbformat.write(nb, path)
     submitted = path.read_bytes()
     started = time.monotonic()
-    result = grade_submission(ctx, "student", folder).result
+    result = grade_submission(ctx, "student", folder).result.to_json()
     seconds = time.monotonic() - started
     assert path.read_bytes() == submitted, "grading changed the submitted notebook"
     return result, seconds
@@ -97,8 +97,8 @@ def test_200_mb_of_prints_is_capped(training, complete, tmp_path):
     started = time.monotonic()
     graded = grade_submission(training, "student", tmp_path)
     assert time.monotonic() - started < 60
-    assert graded.result["score"] == 40
-    assert any(n["kind"] == "truncated_output" for n in graded.result["notices"])
+    assert graded.result.score == 40
+    assert any(n.kind == "truncated_output" for n in graded.result.notices)
     # the output went into the executed notebook, capped (1 MB per cell by default) ...
     assert len(nbformat.writes(graded.executed)) < 3_000_000
     # ... and never back into the submission, which grading leaves byte for byte as it was

@@ -20,7 +20,7 @@ ASSESSMENTS = ["training-batch-size", "training-convergence", "training-throughp
 def grade(ctx, nb, folder: Path, name: str = "training_dev.ipynb") -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, folder / name)
-    return grade_submission(ctx, "student", folder).result
+    return grade_submission(ctx, "student", folder).result.to_json()
 
 
 def items(result: dict) -> dict[str, dict]:
@@ -158,14 +158,14 @@ def test_submission_metadata_cannot_change_points_or_ids(training, release, tmp_
 ])
 def test_unreadable_notebook_is_invalid(training, tmp_path, raw, detail):
     (tmp_path / "training_dev.ipynb").write_bytes(raw)
-    result = grade_submission(training, "student", tmp_path).result
+    result = grade_submission(training, "student", tmp_path).result.to_json()
     assert result["status"] == "invalid" and result["score"] == 0
     assert detail in result["items"][0]["message"]
 
 
 def test_missing_and_renamed_notebooks(training, complete, tmp_path):
     (tmp_path / "empty").mkdir()
-    missing = grade_submission(training, "student", tmp_path / "empty").result
+    missing = grade_submission(training, "student", tmp_path / "empty").result.to_json()
     assert missing["status"] == "missing" and missing["score"] == 0
     renamed = grade(training, complete, tmp_path / "renamed", name="my copy.ipynb")
     assert renamed["score"] == 40

@@ -13,6 +13,7 @@ import pytest
 
 from grader.harness.grade import Graded, grade_submission
 from grader.harness.session import GradingContext
+from grader.result import Result
 
 MODULE = "09_training"
 NOTEBOOK = "training_dev.ipynb"
@@ -61,14 +62,14 @@ class Grader:
 
     def __call__(self, ctx: GradingContext, nb: Any, student: str = "student") -> dict:
         if self.bystander is None:
-            return self.graded(ctx, nb, student).result
+            return self.graded(ctx, nb, student).result.to_json()
         import threading
         neighbour: list[Any] = []
         thread = threading.Thread(target=lambda: neighbour.append(
-            self.graded(self.bystander[0], self.bystander[1], "neighbour").result))
+            self.graded(self.bystander[0], self.bystander[1], "neighbour").result.to_json()))
         thread.start()
         try:
-            return self.graded(ctx, nb, student).result
+            return self.graded(ctx, nb, student).result.to_json()
         finally:
             thread.join()
             assert neighbour and neighbour[0]["score"] == FULL, (
@@ -92,8 +93,10 @@ class Grader:
 _HONEST: dict[tuple[int, str], float] = {}
 
 
-def items(result: dict) -> dict[str, dict]:
-    return {i["id"]: i for i in result["items"]}
+def items(result: dict | Result) -> dict[str, dict]:
+    """The items of a result (or of result.json's object) by id, as result.json has them."""
+    record = result.to_json() if isinstance(result, Result) else result
+    return {i["id"]: i for i in record["items"]}
 
 
 def outputs_text(graded: Graded) -> str:
@@ -111,8 +114,10 @@ def outputs_text(graded: Graded) -> str:
     return "".join(parts)
 
 
-def explain(result: dict) -> str:
+def explain(result: dict | Result) -> str:
     """A short description of a result for assertion messages."""
+    if isinstance(result, Result):
+        result = result.to_json()
     lines = [f"score {result['score']} status {result['status']}"]
     for i in result["items"]:
         lines.append(f"  {i['id']}: {i['score']} {i['status']} {i['message'][:160]!r}")

@@ -152,7 +152,7 @@ def test_an_attacker_finds_nothing_of_the_previous_submission(roomy, grade, comp
         f"    num_parameters = 1_000_000\n    print('victim answer', {marker!r})\n"))
     graded = grade.graded(roomy, victim, student="victim")
     assert marker in outputs_text(graded), "the victim did not run as planned"
-    assert graded.result["score"] == 40, explain(graded.result)
+    assert graded.result.score == 40, explain(graded.result)
 
     attacker = append_code(complete, SCAN_CELL)
     attacker = edit(attacker, "training-batch-size", replace(
@@ -166,7 +166,7 @@ def test_an_attacker_finds_nothing_of_the_previous_submission(roomy, grade, comp
         + explain(graded.result))
     text = outputs_text(graded)
     assert "attacker found: nothing" in text, text[-2000:]
-    assert marker not in json.dumps(graded.result)
+    assert marker not in json.dumps(graded.result.to_json())
 
 
 @needs_root

@@ -162,7 +162,7 @@ def test_a_disk_filler_is_capped_and_harms_no_neighbour(attacker_ctx, neighbour_
     before = host_state()
     nb = append_code(complete, FILL.format(folder=folder, label=label))
     graded, neighbours = beside(grade, attacker_ctx, nb, neighbour_ctx, neighbour)
-    assert graded.result["status"] == "graded", explain(graded.result)
+    assert graded.result.status == "graded", explain(graded.result)
     assert_neighbours_unharmed(neighbours)
     wrote = written_mb(graded, label)
     limit = DISK_MB if label == "cwd" else MEMORY_MB
@@ -218,7 +218,7 @@ def test_memory_outside_the_heap_counts_against_the_limit(attacker_ctx, neighbou
     before = host_state()
     graded, neighbours = beside(grade, attacker_ctx, append_code(complete, code),
                                 neighbour_ctx, neighbour)
-    assert graded.result["status"] == "graded", explain(graded.result)
+    assert graded.result.status == "graded", explain(graded.result)
     assert_neighbours_unharmed(neighbours)
     wrote = written_mb(graded, label)
     assert wrote <= MEMORY_MB + SLACK_MB, f"the attacker held {wrote:.0f} MiB in {label}"
@@ -280,7 +280,7 @@ def test_a_fork_bomb_harms_no_neighbour(attacker_ctx, neighbour_ctx, grade, comp
     before = host_state()
     graded, neighbours = beside(grade, attacker_ctx, append_code(complete, code),
                                 neighbour_ctx, neighbour, delay_s=2.0)
-    assert graded.result["status"] == "graded", explain(graded.result)
+    assert graded.result.status == "graded", explain(graded.result)
     assert_neighbours_unharmed(neighbours)
     assert_host_recovered(before)
 
@@ -320,7 +320,7 @@ def test_detached_processes_do_not_outlive_the_submission(attacker_ctx, neighbou
                                    "    return _orig_call(self, y_pred, y_true)\n"
                                    "MeanSquaredError.__call__ = _call\n")
     graded, neighbours = beside(grade, attacker_ctx, nb, neighbour_ctx, neighbour, delay_s=0.5)
-    assert graded.result["score"] == FULL, explain(graded.result)
+    assert graded.result.score == FULL, explain(graded.result)
     assert_neighbours_unharmed(neighbours)
     assert wait_until(lambda: no_process_with(f"sleep {marker}"), 5), "a detached process survived"
     assert_host_recovered(before)

@@ -35,7 +35,7 @@ def test_a_notebook_linked_to_anothers_is_not_graded_as_the_attackers(training, 
     may not even be able to read the victim's file (the grader reads it, as root): they
     must not get the victim's 40."""
     victim = write(tmp_path / "submitted" / "victim" / MODULE, complete)
-    assert grade_submission(training, "victim", victim).result["score"] == 40
+    assert grade_submission(training, "victim", victim).result.score == 40
     attacker = tmp_path / "submitted" / "attacker" / MODULE
     if how == "folder":
         attacker.parent.mkdir(parents=True)
@@ -45,7 +45,7 @@ def test_a_notebook_linked_to_anothers_is_not_graded_as_the_attackers(training, 
         target = victim / NOTEBOOK
         os.symlink(os.path.relpath(target, attacker) if how == "notebook-relative" else target,
                    attacker / NOTEBOOK)
-    result = grade_submission(training, "attacker", attacker).result
+    result = grade_submission(training, "attacker", attacker).result.to_json()
     assert result["score"] == 0, explain(result)
 
 
@@ -114,5 +114,6 @@ def test_a_notebook_linked_to_a_private_file_leaks_nothing(training, tmp_path):
     attacker.mkdir(parents=True)
     os.symlink(secret, attacker / NOTEBOOK)
     graded = grade_submission(training, "attacker", attacker)
-    assert graded.result["score"] == 0
-    assert marker[:12] not in json.dumps(graded.result), json.dumps(graded.result)[:1500]
+    assert graded.result.score == 0
+    assert marker[:12] not in json.dumps(graded.result.to_json()), \
+        json.dumps(graded.result.to_json())[:1500]

@@ -3,6 +3,7 @@ host either: a notebook that links to another student's grades invalid, and a li
 file only the grader can read reaches nothing from the sandbox."""
 from __future__ import annotations
 
+import json
 import os
 
 import nbformat
@@ -31,9 +32,9 @@ def test_links_in_an_assignment_of_several_notebooks_are_not_followed(tmp_path):
     course = load_course(root)
     with open_assignment(course, "ps1", timeout_s=10) as actx:
         graded = grade_assignment(actx, "hacker", hacker)
-    parts = {n["notebook"]: n for n in graded.result["notebooks"]}
-    assert parts["problem1.ipynb"]["status"] == "invalid"
-    assert parts["problem1.ipynb"]["score"] == 0
+    parts = {n.notebook: n for n in graded.result.notebooks}
+    assert parts["problem1.ipynb"].status == "invalid"
+    assert parts["problem1.ipynb"].score == 0
     text = nbformat.writes(graded.executed_all["problem2.ipynb"])
     assert "TOP-SECRET" not in text and "unreadable" in text
-    assert "TOP-SECRET" not in str(graded.result)
+    assert "TOP-SECRET" not in json.dumps(graded.result.to_json())

@@ -48,7 +48,7 @@ def test_the_course_can_run_such_a_test_in_the_kernel_and_its_result_says_so(cou
     folder.mkdir(parents=True)
     nbformat.write(module.source.notebook, folder / module.notebook_name)
     with open_context(loaded, "01_tiny", timeout_s=10) as ctx:
-        result = grade_submission(ctx, "ref", folder).result
+        result = grade_submission(ctx, "ref", folder).result.to_json()
     notices = [n for n in result["notices"] if n["kind"] == "isolation"
                and n["cell"] == "test-tiny-comprehensive"]
     assert notices and "in_kernel = true" in notices[0]["message"]
