@@ -17,11 +17,11 @@ import tomllib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from grader.course import COURSE_FILE, Course
 from grader.errors import ConfigError
+from grader.result import Result
 
 EXTENSIONS_FILE = Path("course") / "extensions.csv"
 NOTICE_PREFIX = "extension:"
@@ -138,16 +138,15 @@ def due_for(course: Course, module_id: str, student: str,
     return found.due if found else course.module(module_id).due
 
 
-def applied_extension(record: dict[str, Any]) -> str | None:
+def applied_extension(result: Result) -> str | None:
     """The extension notice a result carries (what was applied when it was graded)."""
-    for notice in record.get("notices") or []:
-        message = str(notice.get("message") or "")
-        if notice.get("kind") == "late" and NOTICE_PREFIX in message:
-            return message[message.index(NOTICE_PREFIX):].split("; lateness")[0]
+    for notice in result.notices:
+        if notice.kind == "late" and NOTICE_PREFIX in notice.message:
+            return notice.message[notice.message.index(NOTICE_PREFIX):].split("; lateness")[0]
     return None
 
 
-def extensions_text(records: dict[str, dict[str, Any]]) -> str:
+def extensions_text(records: dict[str, Result]) -> str:
     """`MODULE: extension: due ...` for each result (module -> record) graded with an
     extended due date: the exports' `extensions` column."""
     return "; ".join(f"{m}: {applied_extension(r)}" for m, r in records.items()
@@ -159,8 +158,8 @@ def extension_changed(course: Course, result_path: Path,
     """Whether a stored result was graded under another extension than the current one
     (then the late penalty must be worked out again)."""
     try:
-        stored = json.loads(result_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        stored = Result.from_json(json.loads(result_path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError):   # not a result: nothing to compare
         return False
     now = extension.notice().split("; lateness")[0] if extension else None
     return applied_extension(stored) != now

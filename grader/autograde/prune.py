@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 
 from grader.course import Course
-from grader.gradebook.cohort import is_withdrawn
+from grader.gradebook.cohort import submission_gone
 from grader.gradebook.store import Gradebook
 
 
@@ -18,7 +18,7 @@ def withdrawn_students(course: Course, module_id: str, gradebook: Gradebook | No
     have = {p.parent.parent.name for p in course.autograded_dir.glob(f"*/{module_id}/result.json")}
     if gradebook is not None:
         have |= {r["student"] for r in gradebook.results(module_id)}
-    return sorted(s for s in have if is_withdrawn(course, {"student": s, "module": module_id}))
+    return sorted(s for s in have if submission_gone(course, s, module_id))
 
 
 def prune(course: Course, module_id: str, gradebook: Gradebook | None) -> list[str]:

@@ -9,10 +9,8 @@ without a submitted/ folder (results copied from elsewhere) nothing is withdrawn
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from grader.course import Course
+from grader.result import Result
 
 
 def roster_ids(course: Course) -> frozenset[str]:
@@ -24,9 +22,9 @@ def on_roster(roster: frozenset[str], student: str) -> bool:
     return not roster or student in roster
 
 
-def is_withdrawn(course: Course, record: Mapping[str, Any]) -> bool:
+def is_withdrawn(course: Course, result: Result) -> bool:
     """The result's submission folder is gone (while submitted/ itself is there)."""
-    return submission_gone(course, str(record["student"]), str(record["module"]))
+    return submission_gone(course, result.student, result.module)
 
 
 def submission_gone(course: Course, student: str, module: str) -> bool:

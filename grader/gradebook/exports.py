@@ -16,7 +16,7 @@ import io
 import json
 import sys
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from grader.course import Course
 from grader.errors import ConfigError
@@ -25,25 +25,26 @@ from grader.files import write_atomic
 from grader.formatting import format_number as format_score  # 36.666 -> '36.67', 40.0 -> '40'
 from grader.gradebook.cohort import is_withdrawn, on_roster, roster_ids
 from grader.gradebook.store import Gradebook, open_gradebook
+from grader.result import Result
 
 FORMATS = ("csv", "json", "canvas", "lms")    # canvas, lms: grader/gradebook/lms.py
 
 
 def grades_table(course: Course, gradebook: Gradebook) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of the CSV export (also used by the dashboard's student table)."""
-    records = gradebook.results()
-    by_student: dict[str, dict[str, dict[str, Any]]] = {}
+    """Header and rows of the CSV export."""
+    records = [Result.from_json(record) for record in gradebook.results()]
+    by_student: dict[str, dict[str, Result]] = {}
     for record in records:
-        by_student.setdefault(record["student"], {})[record["module"]] = record
+        by_student.setdefault(record.student, {})[record.module] = record
     module_ids = [m.id for m in course.modules]
-    extra_modules = sorted({r["module"] for r in records} - set(module_ids))
+    extra_modules = sorted({r.module for r in records} - set(module_ids))
     columns = module_ids + extra_modules
     # an assignment of several notebooks also gets a column per notebook, after its total
     parts: dict[str, list[str]] = {}
     for record in records:
-        names = [n["notebook"] for n in record.get("notebooks") or []]
+        names = [n.notebook for n in record.notebooks or []]
         if len(names) > 1:
-            known_parts = parts.setdefault(record["module"], [])
+            known_parts = parts.setdefault(record.module, [])
             known_parts += [n for n in names if n not in known_parts]
 
     known = {s["id"]: s for s in gradebook.students()}
@@ -64,23 +65,22 @@ def grades_table(course: Course, gradebook: Gradebook) -> tuple[list[str], list[
         gone = [m for m in columns if m in theirs and is_withdrawn(course, theirs[m])]
         kept = {m: r for m, r in theirs.items() if m not in gone}
         cells = [_cell(kept.get(m), n) for m, n in layout]
-        total = sum(float(r.get("score") or 0.0) for r in kept.values())
-        pending = sum(1 for r in kept.values() for i in r.get("items", [])
-                      if i.get("status") == "manual")
+        total = sum(float(r.score) for r in kept.values())
+        pending = sum(1 for r in kept.values() for i in r.items if i.status == "manual")
         rows.append([sid, name, email, "yes" if listed else "no", *cells,
                      format_score(total) if kept else "", str(pending) if kept else "",
                      " ".join(gone), extensions_text(kept)])
     return header, rows
 
 
-def _cell(record: dict[str, Any] | None, notebook: str | None) -> str:
+def _cell(record: Result | None, notebook: str | None) -> str:
     """A module's score, or (notebook given) that notebook's score before any late penalty."""
     if record is None:
         return ""
     if notebook is None:
-        return format_score(record.get("score") or 0.0)
-    part = next((n for n in record.get("notebooks") or [] if n["notebook"] == notebook), None)
-    return format_score(part["score"]) if part else ""
+        return format_score(record.score)
+    part = next((n for n in record.notebooks or [] if n.notebook == notebook), None)
+    return format_score(part.score) if part else ""
 
 
 def render_csv(course: Course, gradebook: Gradebook) -> str:
@@ -94,8 +94,9 @@ def render_csv(course: Course, gradebook: Gradebook) -> str:
 
 def render_json(course: Course, gradebook: Gradebook) -> str:
     roster = roster_ids(course)
-    results = [{**record, "on_roster": on_roster(roster, record["student"]),
-                "withdrawn": is_withdrawn(course, record)} for record in gradebook.results()]
+    records = [Result.from_json(record) for record in gradebook.results()]
+    results = [{**record.to_json(), "on_roster": on_roster(roster, record.student),
+                "withdrawn": is_withdrawn(course, record)} for record in records]
     document = {"course": course.id, "results": results}
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 

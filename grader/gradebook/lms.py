@@ -24,7 +24,6 @@ import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from grader.course import Course
 from grader.course_schema import TomlLines
@@ -33,6 +32,7 @@ from grader.extensions import extensions_text
 from grader.formatting import format_number
 from grader.gradebook.cohort import is_withdrawn
 from grader.gradebook.store import Gradebook
+from grader.result import Result
 
 CANVAS_IDENTITY = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 CANVAS_POINTS_ROW = "Points Possible"
@@ -46,25 +46,26 @@ class ColumnMap:
     delimiter: str = ","
 
 
-def _scores(course: Course, gradebook: Gradebook) -> tuple[dict[str, dict[str, dict]], list[str]]:
-    """student -> module -> record (withdrawn left out), and the modules with results in
+def _scores(course: Course, gradebook: Gradebook) -> tuple[dict[str, dict[str, Result]], list[str]]:
+    """student -> module -> result (withdrawn left out), and the modules with results in
     course order."""
-    by_student: dict[str, dict[str, dict[str, Any]]] = {}
+    by_student: dict[str, dict[str, Result]] = {}
     for record in gradebook.results():
-        if not is_withdrawn(course, record):
-            by_student.setdefault(record["student"], {})[record["module"]] = record
+        result = Result.from_json(record)
+        if not is_withdrawn(course, result):
+            by_student.setdefault(result.student, {})[result.module] = result
     graded = {m for theirs in by_student.values() for m in theirs}
     return by_student, [m.id for m in course.modules if m.id in graded]
 
 
-def _points(by_student: dict[str, dict[str, dict]], module_id: str) -> str:
-    best = max((float(r.get("max_score") or 0.0) for theirs in by_student.values()
+def _points(by_student: dict[str, dict[str, Result]], module_id: str) -> str:
+    best = max((float(r.max_score) for theirs in by_student.values()
                 for m, r in theirs.items() if m == module_id), default=0.0)
     return format_number(best)
 
 
-def _score(record: dict[str, Any] | None) -> str:
-    return "" if record is None else format_number(record.get("score") or 0.0)
+def _score(result: Result | None) -> str:
+    return "" if result is None else format_number(result.score)
 
 
 def _csv(rows: list[list[str]], delimiter: str = ",") -> str:
@@ -182,8 +183,8 @@ def render_mapped(course: Course, gradebook: Gradebook, mapping: ColumnMap) -> s
             elif source == "extensions":
                 row.append(extensions_text(theirs))
             elif source == "total":
-                row.append(format_number(sum(float(r.get("score") or 0.0)
-                                             for r in theirs.values())) if theirs else "")
+                row.append(format_number(sum(float(r.score) for r in theirs.values()))
+                           if theirs else "")
             else:
                 row.append(str(getattr(student, source)))
         rows.append(row)
