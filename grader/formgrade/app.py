@@ -237,11 +237,11 @@ def make_app(course: Course, gradebook: Gradebook, token: str | None = None) -> 
             return JSONResponse({"error": f"bad request: {exc}"}, status_code=400)
         except ManualGradeError as exc:
             return JSONResponse({"error": str(exc)}, status_code=422)
-        item = next(i for i in record["items"] if i["id"] == grade.item
-                    and _notebook(record, i) == grade.notebook)
-        return JSONResponse({"total": format_number(record["score"]),
-                             "max_score": record["max_score"], "status": item["status"],
-                             "score": item["score"]})
+        item = next(i for i in record.items if i.id == grade.item
+                    and (i.notebook or record.notebook) == grade.notebook)
+        return JSONResponse({"total": format_number(record.score),
+                             "max_score": record.max_score, "status": item.status,
+                             "score": item.score})
 
     class RequireToken(BaseHTTPMiddleware):
         async def dispatch(self, request: Request, call_next):

@@ -87,16 +87,18 @@ def test_notices_are_the_harness_notices():
 
 def test_an_item_graded_by_hand_keeps_the_autograders_verdict():
     from grader.gradebook.manual import Grade, apply_manual
-    record = training_result("bob", "partial")
+    record = training_record("bob", "partial")
     grade = Grade(student="bob", module="09_training", notebook="training_dev.ipynb",
                   item="training-batch-size", score=4.0, comment="close enough",
                   reason="rounding", graded_at="2026-11-20T10:00:00+00:00")
     graded = apply_manual(record, {("bob", "training_dev.ipynb", "training-batch-size"): grade})
-    result = Result.from_json(graded)
-    item = next(i for i in result.items if i.id == "training-batch-size")
+    item = next(i for i in graded.items if i.id == "training-batch-size")
     assert (item.score, item.auto.score, item.auto.status) == (4.0, 1.67, "partial")
     assert item.manual.comment == "close enough" and not item.manual.stale
-    assert result.to_json() == graded
+    assert Result.from_json(graded.to_json()) == graded
+    # applied again: the same result (it starts again from the autograder's verdict)
+    again = apply_manual(graded, {("bob", "training_dev.ipynb", "training-batch-size"): grade})
+    assert again == graded and apply_manual(graded, {}).items == record.items
 
 
 def test_an_assignment_record_round_trips():

@@ -140,18 +140,18 @@ def test_manual_grades_keep_the_extended_due_date(course_dir: Path) -> None:
     """Applying a manual grade works the late penalty out again: from the student's
     extended due date, not the module's."""
     from grader.gradebook.manual import Grade, apply_manual
-    from support.training_samples import training_result
+    from support.training_samples import training_record
     write_extensions(course_dir, HEADER + "carol,09_training,,2,illness\n")
-    result = training_result("carol", "full")
-    result["submitted_at"] = "2026-11-11T12:00:00+00:00"      # 1.5 days after the due date
-    item = result["items"][0]
-    grade = Grade("carol", "09_training", result["notebook"], item["id"], item["points"],
+    result = training_record("carol", "full")
+    result.submitted_at = "2026-11-11T12:00:00+00:00"      # 1.5 days after the due date
+    item = result.items[0]
+    grade = Grade("carol", "09_training", result.notebook, item.id, item.points,
                   reason="checked by hand")
-    graded = apply_manual(result, {("carol", result["notebook"], item["id"]): grade},
+    graded = apply_manual(result, {("carol", result.notebook, item.id): grade},
                           load_course(course_dir))
-    assert graded["late_penalty"] == 0.0 and graded["score"] == result["max_score"]
+    assert graded.late_penalty == 0.0 and graded.score == result.max_score
     # without the extension the same grade costs two started days
     (course_dir / "course" / "extensions.csv").unlink()
-    graded = apply_manual(result, {("carol", result["notebook"], item["id"]): grade},
+    graded = apply_manual(result, {("carol", result.notebook, item.id): grade},
                           load_course(course_dir))
-    assert graded["late_penalty"] == 0.2 * result["max_score"]
+    assert graded.late_penalty == 0.2 * result.max_score
