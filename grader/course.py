@@ -223,8 +223,8 @@ def load_course(root: Path | str = ".") -> Course:
         found = re.search(r"at line (\d+)", str(exc))
         line = getattr(exc, "lineno", None) or (int(found.group(1)) if found else None)
         raise ConfigError(f"not valid TOML: {exc}", path=path, line=line) from None
-    course_schema.check(data, text, path, sections=SECTIONS,
-                        module_keys=tuple(ModuleConfig.__dataclass_fields__))
+    course_schema.verify(data, text, path, sections=SECTIONS,
+                         module_keys=tuple(ModuleConfig.__dataclass_fields__))
     head = data.get("course")
     if not isinstance(head, dict) or "id" not in head:
         raise ConfigError("missing [course] table with an `id`", path=path)

@@ -113,8 +113,8 @@ def item_lines(path: Path) -> dict[tuple[str, str], int]:
     return found
 
 
-def check(data: Mapping[str, Any], text: str, path: Path,
-          sections: Mapping[str, tuple[str, ...]], module_keys: tuple[str, ...]) -> None:
+def verify(data: Mapping[str, Any], text: str, path: Path,
+           sections: Mapping[str, tuple[str, ...]], module_keys: tuple[str, ...]) -> None:
     """Raise ConfigError at the first unknown section or key, or number out of range.
 
     `sections` maps each plain table ([course], [policy] ...) to its keys; [[modules]]
@@ -135,12 +135,12 @@ def check(data: Mapping[str, Any], text: str, path: Path,
         table = data.get(name, {})
         if not isinstance(table, dict):
             fail(f"[{name}] must be a table", name)
-        _check_keys(table, list(keys), f"[{name}]", (name,), fail)
-        _check_ranges(table, name, f"[{name}]", (name,), fail)
+        _refuse_unknown_keys(table, list(keys), f"[{name}]", (name,), fail)
+        _refuse_out_of_range(table, name, f"[{name}]", (name,), fail)
     for index, module in enumerate(data.get("modules") or []):
         if isinstance(module, dict):
             label = f"[[modules]] {module.get('id', f'#{index + 1}')}:"
-            _check_keys(module, list(module_keys), label, ("modules", index), fail)
+            _refuse_unknown_keys(module, list(module_keys), label, ("modules", index), fail)
     items = data.get("items", {})
     if not isinstance(items, dict):
         fail("[items] must hold tables [items.\"MODULE\".\"GRADE_ID\"]", "items")
@@ -160,11 +160,11 @@ def check(data: Mapping[str, Any], text: str, path: Path,
                 fail(f"{label} is not a table: per-item settings go in "
                      f"[items.\"{module_id}\".\"GRADE_ID\"] (a key {item_id!r} was given "
                      f"directly under [items.{module_id}])", *where)
-            _check_keys(settings, item_keys, label, where, fail)
-            _check_ranges(settings, ITEM_SECTION, label, where, fail)
+            _refuse_unknown_keys(settings, item_keys, label, where, fail)
+            _refuse_out_of_range(settings, ITEM_SECTION, label, where, fail)
 
 
-def _check_keys(table: Mapping[str, Any], known: list[str], label: str, where: Key,
+def _refuse_unknown_keys(table: Mapping[str, Any], known: list[str], label: str, where: Key,
                 fail) -> None:
     for key in table:
         if key not in known:
@@ -172,7 +172,7 @@ def _check_keys(table: Mapping[str, Any], known: list[str], label: str, where: K
                  f"known: {', '.join(sorted(known))}", *where, key)
 
 
-def _check_ranges(table: Mapping[str, Any], section: str, label: str, where: Key,
+def _refuse_out_of_range(table: Mapping[str, Any], section: str, label: str, where: Key,
                   fail) -> None:
     for key, value in table.items():
         rule = RANGES.get((section, key))

@@ -42,7 +42,7 @@ class ResultFormatError(GraderError, ValueError):
     as an error, exit 2, like any GraderError)."""
 
 
-def _check(value: Any, allowed: Any, what: str) -> Any:
+def _one_of(value: Any, allowed: Any, what: str) -> Any:
     if value not in get_args(allowed):
         raise ResultFormatError(f"{what} is {value!r}, not one of {', '.join(get_args(allowed))}")
     return value
@@ -134,7 +134,7 @@ class AutoVerdict:
     def from_json(cls, data: Mapping[str, Any]) -> AutoVerdict:
         _known(data, cls, "auto")
         return cls(score=None if data["score"] is None else _number(data, "score", "auto"),
-                   status=_check(data["status"], ItemStatus, "auto status"),
+                   status=_one_of(data["status"], ItemStatus, "auto status"),
                    message=_text(data, "message", "auto"))
 
 
@@ -201,10 +201,11 @@ class ItemResult:
         line = data.get("line")
         if line is not None and (isinstance(line, bool) or not isinstance(line, int)):
             raise ResultFormatError(f"{what}: line is {line!r}")
-        return cls(id=_text(data, "id", "item"), kind=_check(data["kind"], ItemKind, f"{what} kind"),
+        return cls(id=_text(data, "id", "item"),
+                   kind=_one_of(data["kind"], ItemKind, f"{what} kind"),
                    points=_number(data, "points", what),
                    score=None if data["score"] is None else _number(data, "score", what),
-                   status=_check(data["status"], ItemStatus, f"{what} status"),
+                   status=_one_of(data["status"], ItemStatus, f"{what} status"),
                    message=_text(data, "message", what),
                    fields=[Field.from_json(f) for f in data["fields"]], line=line,
                    traceback=_lines(data.get("traceback"), f"{what} traceback"),
@@ -232,7 +233,7 @@ class UnitTestResult:
         _known(data, cls, "unit test")
         what = f"unit test {data.get('name')!r}"
         return cls(name=_text(data, "name", "unit test"),
-                   status=_check(data["status"], UnitTestStatus, f"{what} status"),
+                   status=_one_of(data["status"], UnitTestStatus, f"{what} status"),
                    message=_text(data, "message", what),
                    notebook=_text(data, "notebook", what, optional=True))
 
@@ -250,7 +251,7 @@ class Notice:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Notice:
         _known(data, cls, "notice")
-        return cls(kind=_check(data["kind"], NoticeKind, "notice kind"),
+        return cls(kind=_one_of(data["kind"], NoticeKind, "notice kind"),
                    cell=_text(data, "cell", "notice", optional=True),
                    message=_text(data, "message", "notice"))
 
@@ -271,7 +272,7 @@ class Isolation:
         guarantees = data["guarantees"]
         if not all(isinstance(k, str) and isinstance(v, bool) for k, v in guarantees.items()):
             raise ResultFormatError(f"isolation guarantees are not names -> true/false: {guarantees!r}")
-        return cls(mode=_check(data["mode"], IsolationMode, "isolation mode"),
+        return cls(mode=_one_of(data["mode"], IsolationMode, "isolation mode"),
                    guarantees=dict(guarantees), notes=[str(n) for n in data["notes"]])
 
     @classmethod
@@ -306,7 +307,7 @@ class NotebookSummary:
         _known(data, cls, "notebook")
         what = f"notebook {data.get('notebook')!r}"
         return cls(notebook=_text(data, "notebook", "notebook"),
-                   status=_check(data["status"], ResultStatus, f"{what} status"),
+                   status=_one_of(data["status"], ResultStatus, f"{what} status"),
                    score=_number(data, "score", what), max_score=_number(data, "max_score", what),
                    needs_manual_grading=int(data.get("needs_manual_grading", 0)),
                    submission_digest=_text(data, "submission_digest", what, optional=True))
@@ -344,11 +345,15 @@ class Result:
 
     @property
     def failed_to_run(self) -> bool:
-        return failed_to_run(self)
+        """The submission did not run to the end: a failed status, or an item whose
+        kernel crashed (it scored 0 for a reason that is not the student's answer)."""
+        return (self.status in FAILED_STATUSES
+                or any(item.status == "crashed" for item in self.items))
 
     @property
     def late(self) -> bool:
-        return is_late(self)
+        """Submitted after the due date (and its grace), or docked for it."""
+        return (self.days_late or 0.0) > 0 or self.late_penalty > 0
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -378,7 +383,7 @@ class Result:
             raise ResultFormatError(f"result schema_version {version!r}: this grader reads "
                                     f"up to {SCHEMA_VERSION}")
         _known(data, cls, "result")
-        status = _check(data["status"], ResultStatus, "status")
+        status = _one_of(data["status"], ResultStatus, "status")
         restarts = data.get("restarts")
         if restarts is not None and (isinstance(restarts, bool) or not isinstance(restarts, int)):
             raise ResultFormatError(f"restarts is {restarts!r}")
@@ -404,20 +409,3 @@ class Result:
                        if data.get("notebooks") is not None else None),
             schema_version=version)
 
-
-def is_late(result: Result | Mapping[str, Any]) -> bool:
-    """Submitted after the due date (and its grace), or docked for it."""
-    if isinstance(result, Result):
-        return (result.days_late or 0.0) > 0 or result.late_penalty > 0
-    return (float(result.get("days_late") or 0.0) > 0
-            or float(result.get("late_penalty") or 0.0) > 0)
-
-
-def failed_to_run(result: Result | Mapping[str, Any]) -> bool:
-    """The submission did not run to the end: a failed status, or an item whose
-    kernel crashed (it scored 0 for a reason that is not the student's answer)."""
-    if isinstance(result, Result):
-        return (result.status in FAILED_STATUSES
-                or any(item.status == "crashed" for item in result.items))
-    return (result.get("status") in FAILED_STATUSES
-            or any(item.get("status") == "crashed" for item in result.get("items") or []))

@@ -170,7 +170,7 @@ def _close_all() -> None:
 def grade_remote(bundle: bytes, digest: str, module_id: str, student: str,
                  files: dict[str, bytes], timeout_s: float | None = None,
                  memory_mb: int | None = None, isolation: str = "auto"
-                 ) -> tuple[dict[str, Any], str | None]:
+                 ) -> tuple[dict[str, Any], dict[str, str]]:
     """The task: grade one submission on a worker; (result.json's object, executed
     notebooks' JSON by file name): plain data across the wire."""
     ctx = _context(bundle, digest, module_id, timeout_s, memory_mb, isolation)
@@ -185,7 +185,8 @@ def grade_remote(bundle: bytes, digest: str, module_id: str, student: str,
             path.write_bytes(data)
         graded = grade_assignment(ctx, student, folder, late=late_checker(ctx.course, module_id))
     # every executed notebook of the assignment, by file name
-    return graded.result.to_json(), {name: nbformat.writes(nb) for name, nb in graded.executed_all.items()}
+    return graded.result.to_json(), {name: nbformat.writes(nb)
+                                     for name, nb in graded.executed_all.items()}
 
 
 # -- coordinator -------------------------------------------------------------------------------
@@ -235,7 +236,8 @@ def grade_module_on_cluster(course: Course, module_id: str, *, scheduler: Any,
                 result, executed = future.result()
                 notebooks = {name: nbformat.reads(text, as_version=4)
                              for name, text in executed.items()}
-                graded = AssignmentGraded(result=Result.from_json(result), executed=next(iter(notebooks.values()), None),
+                graded = AssignmentGraded(result=Result.from_json(result),
+                                          executed=next(iter(notebooks.values()), None),
                                           executed_all=notebooks)
                 graded.result.folder_digest = sub_digest
             except Exception as exc:   # a worker lost or a harness bug: this submission only

@@ -49,7 +49,7 @@ def autograde(ctx: click.Context, module: str | None, all_modules: bool, student
         raise click.UsageError("give a MODULE or --all (not both)")
     course = course_of(ctx)
     modules = module_ids(course, () if all_modules else (module,))
-    check_students(course, students)
+    require_known_students(course, students)
     # Lint first: a duplicate grade_id or a broken marker must stop the batch before
     # anything (gradebook, results) is written.
     refuse_on_errors(course=course.root, module_ids=modules, command="autograde")
@@ -100,7 +100,7 @@ def watch_submissions(course: Course, modules: list[str], *, settle: float, no_w
                                      f"{', '.join(modules)} (Ctrl-C stops)", markup=False))
 
 
-def check_students(course: Course, students: tuple[str, ...]) -> None:
+def require_known_students(course: Course, students: tuple[str, ...]) -> None:
     """--student must name someone on the roster or with a folder under submitted/."""
     if not students:
         return

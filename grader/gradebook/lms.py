@@ -124,7 +124,7 @@ def load_map(path: Path, course: Course) -> ColumnMap:
                               path=path, line=lines.line("columns"))
         columns = []
         for header, source in table.items():
-            _check_source(str(source), modules, path, lines.line("columns", header))
+            _refuse_unknown_source(str(source), modules, path, lines.line("columns", header))
             columns.append((header, str(source)))
         delimiter = str(data.get("delimiter", ","))
         if len(delimiter) != 1:
@@ -142,7 +142,7 @@ def load_map(path: Path, course: Course) -> ColumnMap:
             header, source = (row.get("column") or "").strip(), (row.get("source") or "").strip()
             if not header:
                 raise ConfigError("empty column name", path=path, line=reader.line_num)
-            _check_source(source, modules, path, reader.line_num)
+            _refuse_unknown_source(source, modules, path, reader.line_num)
             columns.append((header, source))
         if not columns:
             raise ConfigError("the column map lists no column", path=path, line=1)
@@ -150,7 +150,7 @@ def load_map(path: Path, course: Course) -> ColumnMap:
     raise ConfigError("a column map is a .toml or .csv file", path=path)
 
 
-def _check_source(source: str, modules: set[str], path: Path, line: int | None) -> None:
+def _refuse_unknown_source(source: str, modules: set[str], path: Path, line: int | None) -> None:
     if source in ROSTER_FIELDS or source in ("total", "extensions"):
         return
     if source.startswith("module:"):

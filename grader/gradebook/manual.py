@@ -175,7 +175,8 @@ def apply_stored(course: Course, gradebook: Gradebook | None, result: Result) ->
     return apply_manual(result, grades, course) if grades else result
 
 
-def stored_results(gradebook: Gradebook, module: str | None = None) -> dict[tuple[str, str], Result]:
+def stored_results(gradebook: Gradebook, module: str | None = None
+                   ) -> dict[tuple[str, str], Result]:
     """(student, module) -> the stored result."""
     return {(r.student, r.module): r
             for r in map(Result.from_json, gradebook.results(module))}

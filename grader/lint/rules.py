@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from grader.lint.problems import Problem, Severity
 from grader.markers import Marker, find_marker
 from grader.lint.scan import ScannedCell, Source, lenient_object
-from grader.lint.syntax import CellSyntaxError, can_check, parse_cell
+from grader.lint.syntax import CellSyntaxError, can_fail, parse_cell
 
 REQUIRED_KEYS = ("grade", "grade_id", "locked", "solution", "schema_version")
 BOOLEAN_KEYS = ("grade", "locked", "solution", "task")
@@ -242,7 +242,7 @@ def check_test_functions(src: Source) -> Iterator[Problem]:
         tree = _parsed(cell)
         if tree is None or isinstance(tree, CellSyntaxError):
             continue  # a cell magic, or L008 already reports it
-        if not can_check(tree):
+        if not can_fail(tree):
             yield problem(src, cell, "error", "L009",
                           f"graded test {_label(cell)} can check nothing (no assert, raise or "
                           "call runs): the harness would award its points for running nothing",

@@ -58,10 +58,10 @@ def harness_test_names(tree: ast.Module) -> list[str]:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test")]
 
 
-_CHECKS = (ast.Assert, ast.Raise, ast.Call)
+_CAN_FAIL = (ast.Assert, ast.Raise, ast.Call)
 
 
-def can_check(tree: ast.Module) -> bool:
+def can_fail(tree: ast.Module) -> bool:
     """Whether a test cell can fail: an assert, raise or call that runs (at the top level,
     or inside a `test*` function the harness calls). Bodies of other functions and
     classes are not counted: nothing runs them."""
@@ -75,4 +75,4 @@ def can_check(tree: ast.Module) -> bool:
             runs.extend(node.decorator_list)
         else:
             runs.append(node)
-    return any(isinstance(sub, _CHECKS) for node in runs for sub in ast.walk(node))
+    return any(isinstance(sub, _CAN_FAIL) for node in runs for sub in ast.walk(node))

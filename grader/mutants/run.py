@@ -127,7 +127,7 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
-def checked_items(module: Module) -> list:
+def autograded_items(module: Module) -> list:
     """The items a mutant can lose points on (manual items are graded by hand)."""
     return [item for item in module.items if item.kind != "manual"]
 
@@ -212,7 +212,7 @@ def run_mutants(course: Course, module_id: str, *, max_mutants: int | None = DEF
         source = str(module.path.relative_to(course.root))
     except ValueError:
         source = str(module.path)
-    items = [ItemReport(i.id, i.kind, i.points, i.line) for i in checked_items(module)]
+    items = [ItemReport(i.id, i.kind, i.points, i.line) for i in autograded_items(module)]
     report = MutantsReport(module_id, source, seed, max_mutants, len(every), [], items)
     limits = limits_of(course.policy, timeout_s=timeout_s)
 

@@ -7,8 +7,7 @@ import json
 
 import pytest
 
-from grader.result import (SCHEMA_VERSION, Field, ItemResult, Notice, Result, ResultFormatError,
-                           failed_to_run)
+from grader.result import SCHEMA_VERSION, Field, ItemResult, Notice, Result, ResultFormatError
 from support.training_samples import training_record, training_result
 
 VARIANTS = ("full", "partial", "crashed", "late", "error", "missing")
@@ -76,7 +75,7 @@ def test_failed_to_run_reads_the_typed_result_and_its_json_alike():
                             ("crashed", True), ("error", True), ("missing", True)]:
         record = training_record("bob", variant)
         assert record.failed_to_run is failed
-        assert failed_to_run(record.to_json()) is failed
+        assert Result.from_json(record.to_json()).failed_to_run is failed
 
 
 def test_notices_are_the_harness_notices():
