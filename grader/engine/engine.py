@@ -109,6 +109,10 @@ class Engine:
             if not workdir.is_dir():
                 raise EngineError(f"job workdir {workdir} is not a folder")
             job = dataclasses.replace(job, workdir=workdir)
+        setups = [(c.key, c.setup or "") for c in job.calls if c.mode == "driver"]
+        if setups and not job.compiled:
+            from grader.engine.driver.run import precompile
+            job = dataclasses.replace(job, compiled=precompile(job.helpers, setups))
         keys = [c.key for c in job.cells]
         if len(set(keys)) != len(keys):
             raise EngineError("cell keys must be unique within a job")

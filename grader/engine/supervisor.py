@@ -357,7 +357,7 @@ class JobSupervisor:
 
     def _driver_call(self, kernel: Sandbox, call: Call) -> CallResult:
         if self.driver is None:
-            self.driver = Driver(self.job.helpers, self.job.framework)
+            self.driver = Driver(self.job.helpers, self.job.framework, self.job.compiled)
         if self.limits.seed is not None:   # the test's own randomness, as in the kernel
             import random
             random.seed(self.limits.seed)

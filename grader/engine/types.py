@@ -80,6 +80,9 @@ class Job:
     # for instructor cells, function definitions) the driver runs trusted
     helpers: list[tuple[str, str, bool]] = field(default_factory=list)
     framework: str | None = None  # package whose imports in tests stay in the kernel
+    # the driver's helpers and test cells compiled (driver/run.py, precompile); the
+    # Engine fills it, once per module, so a supervisor does not parse them per job
+    compiled: dict[str, bytes] = field(default_factory=dict)
 
 
 @dataclass

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import importlib.util
 import linecache
+import marshal
 import signal
 import sys
 import time
@@ -131,10 +133,70 @@ class TrustedNamespace(dict):
             self._conn.op("delglobal", name)
 
 
+# -- compiling: once per module, in the caller's process --------------------------------
+# Parsing the helpers and test cells of a big module costs ~10 ms; every job of a module
+# has the same ones, so the Engine compiles them once in the (trusted) grading process
+# and sends the code objects, marshalled, with the job (Job.compiled). A job without
+# them (tests, `grader check`) is compiled here, the same way.
+# A helper statement is (modules, code): modules None for a function definition,
+# else the top-level packages it imports ("" for a relative import: never trusted).
+HelperStatements = list[tuple[tuple[str, ...] | None, Any]]
+
+
+def compile_helper(key: str, source: str, functions: bool) -> tuple[str, HelperStatements]:
+    """Library imports of a source cell, and its function definitions if `functions`
+    (an instructor cell); nothing else of it. (text for linecache, statements)"""
+    name = f"<helper:{key}>"
+    text = _transform(source)
+    statements: HelperStatements = []
+    try:
+        tree = ast.parse(text, name)
+    except SyntaxError:
+        return text, statements
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            modules: tuple[str, ...] | None = tuple(a.name.partition(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            modules = ((node.module or "").partition(".")[0],) if node.level == 0 else ("",)
+        elif functions and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            modules = None
+        else:
+            continue
+        statements.append((modules, compile(ast.Module(body=[node], type_ignores=[]), name,
+                                            "exec", dont_inherit=True)))
+    return text, statements
+
+
+def compile_setup(key: str, source: str) -> tuple[str, Any]:
+    """(text, code) of a test cell; code None if it does not compile (run() then raises
+    the SyntaxError as the item's error)."""
+    text = _transform(source)
+    try:
+        return text, compile(text, f"<setup:{key}>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return text, None
+
+
+@functools.lru_cache(maxsize=4096)
+def _marshalled(kind: str, key: str, source: str, functions: bool = False) -> bytes:
+    made = compile_helper(key, source, functions) if kind == "helper" else compile_setup(key, source)
+    return marshal.dumps(made)
+
+
+def precompile(helpers: list[tuple[str, str, bool]], setups: list[tuple[str, str]]
+               ) -> dict[str, bytes]:
+    """What Job.compiled carries: "helper:KEY" and "setup:KEY" -> marshalled code."""
+    compiled = {f"helper:{key}": _marshalled("helper", key, source, functions)
+                for key, source, functions in helpers}
+    compiled.update({f"setup:{key}": _marshalled("setup", key, source) for key, source in setups})
+    return compiled
+
+
 @dataclass
 class HelperCode:
     key: str
-    nodes: list[Any] = field(default_factory=list)   # compiled top-level statements
+    text: str
+    statements: HelperStatements = field(default_factory=list)   # those this process runs
 
 
 @dataclass
@@ -149,10 +211,20 @@ class DriverOutcome:
 class Driver:
     """Per job: the helpers compiled once; `run()` per test item."""
 
-    def __init__(self, helpers: list[tuple[str, str, bool]], framework: str | None) -> None:
+    def __init__(self, helpers: list[tuple[str, str, bool]], framework: str | None,
+                 compiled: dict[str, bytes] | None = None) -> None:
         self.framework = framework
-        self.helpers = [self._compile_helper(key, source, functions)
-                        for key, source, functions in helpers]
+        self.compiled = compiled or {}
+        self.helpers = []
+        for key, source, functions in helpers:
+            made = self.compiled.get(f"helper:{key}")
+            text, statements = (marshal.loads(made) if made is not None
+                                else compile_helper(key, source, functions))
+            linecache.cache[f"<helper:{key}>"] = (len(text), None, text.splitlines(True),
+                                                  f"<helper:{key}>")
+            self.helpers.append(HelperCode(key, text, [
+                (modules, code) for modules, code in statements
+                if modules is None or all(self._trusted_module(m) for m in modules)]))
 
     def _trusted_module(self, top: str) -> bool:
         if not top or top == self.framework:
@@ -161,28 +233,6 @@ class Driver:
             return top in sys.modules or importlib.util.find_spec(top) is not None
         except (ImportError, ValueError):
             return False
-
-    def _compile_helper(self, key: str, source: str, functions: bool) -> HelperCode:
-        """Library imports of a source cell, and its function definitions if `functions`
-        (an instructor cell); nothing else of it."""
-        name = f"<helper:{key}>"
-        text = _transform(source)
-        helper = HelperCode(key)
-        try:
-            tree = ast.parse(text, name)
-        except SyntaxError:
-            return helper
-        linecache.cache[name] = (len(text), None, text.splitlines(True), name)
-        for node in tree.body:
-            keep = functions and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-            if isinstance(node, ast.Import):
-                keep = all(self._trusted_module(a.name.partition(".")[0]) for a in node.names)
-            elif isinstance(node, ast.ImportFrom):
-                keep = node.level == 0 and self._trusted_module((node.module or "").partition(".")[0])
-            if keep:
-                helper.nodes.append(compile(ast.Module(body=[node], type_ignores=[]), name, "exec",
-                                            dont_inherit=True))
-        return helper
 
     def _builtins(self, conn: Connection) -> dict[str, Any]:
         real_import = builtins.__import__
@@ -204,7 +254,8 @@ class Driver:
         """Execute the test cell and call its test functions; `failure()` is the kernel's
         end (timeout, crash, tampering) if one happened during the item."""
         name = f"<setup:{key}>"
-        text = _transform(source)
+        made = self.compiled.get(f"setup:{key}")
+        text, code = marshal.loads(made) if made is not None else compile_setup(key, source)
         linecache.cache[name] = (len(text), None, text.splitlines(True), name)
         trusted_builtins = self._builtins(conn)
         ns = TrustedNamespace(conn, trusted_builtins)
@@ -217,12 +268,13 @@ class Driver:
         try:
             sys.stdout = sys.stderr = out  # type: ignore[assignment]
             for helper in self.helpers:
-                for code in helper.nodes:
+                for _, helper_code in helper.statements:
                     try:
-                        exec(code, ns)
+                        exec(helper_code, ns)
                     except Exception:
-                        pass   # e.g. a library the driver does not have: the name stays remote   # e.g. a library the driver does not have: the name stays remote
-            code = compile(text, name, "exec", dont_inherit=True)
+                        pass   # e.g. a library the driver does not have: the name stays remote
+            if code is None:   # raises the SyntaxError: the item's error
+                code = compile(text, name, "exec", dont_inherit=True)
             ns.mirror = True
             exec(code, ns)
             for fn_name in functions:
