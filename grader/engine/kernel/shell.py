@@ -14,6 +14,7 @@ from typing import Any
 from IPython.core.compilerop import CachingCompiler
 from IPython.core.displayhook import DisplayHook
 from IPython.core.displaypub import DisplayPublisher
+from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell, softspace
 from traitlets.config import Config
 
@@ -154,8 +155,41 @@ class SandboxShell(InteractiveShell):
         return super().should_run_async(raw_cell, transformed_cell=transformed_cell,
                                         preprocessing_exc_tuple=preprocessing_exc_tuple)
 
+    # -- tracebacks ---------------------------------------------------------------------
+    # The runner builds a cell's error output itself (server.error_info), so IPython's
+    # formatted traceback, made twice per failing cell (for display, and for the history
+    # of exceptions), was thrown away: ~10 ms for a traceback through the framework.
+    # Only the cases where formatting has effects a notebook can see go through IPython:
+    # syntax and usage errors, exception groups (printed to stderr), a custom
+    # `_render_traceback_`, and the debugger.
+    def showtraceback(self, exc_tuple: Any = None, filename: str | None = None,
+                      tb_offset: int | None = None, exception_only: bool = False,
+                      running_compiled_code: bool = False) -> None:
+        try:
+            etype, value, _ = self._get_exc_info(exc_tuple)   # sets sys.last_value ...
+        except ValueError:
+            etype = value = None
+        if (etype is None or exception_only or self.call_pdb or issubclass(etype, SyntaxError)
+                or etype is UsageError or _has_group(value)
+                or hasattr(value, "_render_traceback_")):
+            super().showtraceback(exc_tuple, filename, tb_offset, exception_only,
+                                  running_compiled_code)
+
+    def _format_exception_for_storage(self, exception: BaseException, filename: Any = None,
+                                      running_compiled_code: bool = False) -> dict[str, Any]:
+        return {"ename": type(exception).__name__, "evalue": "", "traceback": []}
+
     def _showtraceback(self, etype: Any, evalue: Any, stb: Any) -> None:
         pass  # the runner turns the ExecutionResult's exception into an error output
+
+
+def _has_group(value: Any) -> bool:
+    seen = 0
+    while value is not None and seen < 100:
+        if isinstance(value, BaseExceptionGroup):
+            return True
+        value, seen = value.__context__, seen + 1
+    return False
 
 
 def make_shell(ipython_dir: str) -> SandboxShell:
