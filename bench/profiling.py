@@ -25,8 +25,8 @@ HOST_PARTS = [
     ("score items against the reference", "score_items", "grader/harness/score.py"),
     ("executed notebook (outputs into cells)", "executed_notebook", "grader/harness/grade.py"),
     ("feedback HTML (Jinja)", "write_feedback", "grader/reports/feedback.py"),
-    ("gradebook write (SQLite transaction)", "record", "grader/gradebook/store.py"),
-    ("result.json + executed .ipynb (atomic writes)", "write_atomic", "grader/autograde/batch.py"),
+    ("gradebook write (SQLite, one transaction per batch)", "record_many", "grader/gradebook/store.py"),
+    ("executed .ipynb (nbformat)", "writes", "nbformat/__init__.py"),
     ("skip-unchanged digest of the folder", "folder_digest", "grader/autograde/discover.py"),
 ]
 
@@ -69,6 +69,7 @@ def profile_batch(course: Any, students: list[str], out: Path) -> dict[str, Any]
             graded = grade_submission(ctx, s.student, s.folder, late=late)
             graded.result.folder_digest = folder_digest(s.folder)
             outputs.write(s, graded)
+        outputs.flush()
         profiler.disable()
         total = time.perf_counter() - started
     finally:

@@ -119,12 +119,23 @@ def late_checker(course: Course, module_id: str) -> Callable[[Path], tuple]:
 
 
 class Outputs:
-    """Everything written for one graded submission, in crash-safe order."""
+    """Everything written for graded submissions, in crash-safe order.
 
-    def __init__(self, course: Course, gradebook: Any, feedback: bool = True):
+    `write` writes a submission's executed notebooks and feedback at once; its gradebook
+    row and result.json wait for `flush`, which records the waiting results in one
+    transaction and then writes their result.json files (the commit marks). A batch
+    flushes every `batch_size` results or `max_delay_s` seconds (`due()`), and at its end,
+    so a batch killed at any point loses at most the results of its last second, and
+    those have no result.json: the next run grades them again."""
+
+    def __init__(self, course: Course, gradebook: Any, feedback: bool = True, *,
+                 batch_size: int = 32, max_delay_s: float = 1.0):
         self.course, self.gradebook, self.feedback = course, gradebook, feedback
+        self.batch_size, self.max_delay_s = batch_size, max_delay_s
         self._env = None          # one compiled Jinja environment for the whole batch
         self._names: dict[str, str] | None = None
+        self._pending: list[tuple[Path, Result]] = []
+        self._since = 0.0
 
     def write(self, submission: Submission, graded: Graded) -> None:
         # manual grades given earlier stay, unless the answer they graded changed
@@ -143,10 +154,28 @@ class Outputs:
                 self._names = {s.id: s.name for s in self.course.roster()}
             write_feedback(self.course, result, env=self._env,
                            student_name=self._names.get(result.student, ""))
-        if self.gradebook is not None:
-            self.gradebook.record(result)
-        write_atomic(folder / "result.json",
-                     json.dumps(result.to_json(), indent=1, sort_keys=False))
+        if not self._pending:
+            self._since = time.monotonic()
+        self._pending.append((folder, result))
+        if self.due() == 0.0:
+            self.flush()
+
+    def due(self) -> float | None:
+        """Seconds until the waiting results must be flushed (None: nothing waits)."""
+        if not self._pending:
+            return None
+        if len(self._pending) >= self.batch_size:
+            return 0.0
+        return max(0.0, self._since + self.max_delay_s - time.monotonic())
+
+    def flush(self) -> None:
+        """The waiting results: gradebook rows (one transaction), then result.json files."""
+        pending, self._pending = self._pending, []
+        if pending and self.gradebook is not None:
+            self.gradebook.record_many([result for _, result in pending])
+        for folder, result in pending:
+            write_atomic(folder / "result.json",
+                         json.dumps(result.to_json(), indent=1, sort_keys=False))
 
 
 def open_contexts(n: int, opener: Callable[[], GradingContext]) -> list[GradingContext]:
@@ -223,13 +252,19 @@ def grade_module(course: Course, module_id: str, *, students: list[str] | None =
         t.start()
     try:
         for count in range(1, len(todo_list) + 1):
-            submission, graded = done.get()
+            while True:
+                try:
+                    submission, graded = done.get(timeout=outputs.due())
+                    break
+                except queue.Empty:   # results have waited long enough: commit them
+                    outputs.flush()
             if isinstance(graded, BaseException):
                 graded = error_result(module, submission, graded)
             outputs.write(submission, graded)
             summary.count(graded.result)
             on_progress(module_id, count, len(todo_list))
     finally:
+        outputs.flush()   # also on Ctrl-C: what was graded is kept
         while not todo.empty():      # on Ctrl-C: let the workers stop after their current one
             todo.get_nowait()
         for _ in pool:

@@ -249,6 +249,7 @@ def grade_module_on_cluster(course: Course, module_id: str, *, scheduler: Any,
             summary.count(graded.result)
             on_progress(module_id, count, len(todo_list))
     finally:
+        outputs.flush()                  # also when interrupted: what was graded is kept
         if futures:                      # interrupted: do not leave work queued on the cluster
             client.cancel(list(futures))
         if own_client:

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, select
+from sqlalchemy import Engine, create_engine, delete, event, insert, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -86,6 +86,39 @@ def _moment(value: Any, what: str) -> datetime | None:
         raise GradebookError(f"{what}: {exc}") from None
 
 
+def _rows_of(result: Result | dict[str, Any]) -> tuple[Result, dict[str, Any], list[dict[str, Any]]]:
+    """(typed result, submission columns, item result rows) of one record, checked."""
+    if isinstance(result, Result):
+        typed, data = result, result.to_json()
+    else:
+        for key in ("student", "module", "status"):
+            if not isinstance(result.get(key), str) or not result[key]:
+                raise GradebookError(f"result record needs a non-empty string {key!r}")
+        try:
+            typed, data = Result.from_json(result), result
+        except ResultFormatError as exc:
+            raise GradebookError(f"not a result record: {exc}") from None
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise GradebookError(f"not a result record: {type(exc).__name__}: {exc}") from None
+    if not typed.student:
+        raise GradebookError("result record needs a non-empty string 'student'")
+    fields = dict(
+        status=typed.status, score=float(typed.score), max_score=float(typed.max_score),
+        late_penalty=float(typed.late_penalty), days_late=float(typed.days_late or 0.0),
+        submitted_at=_moment(typed.submitted_at, "submitted_at"), graded_at=now_utc(),
+        duration_s=float(typed.duration_s), submission_digest=typed.submission_digest,
+        source_digest=typed.source_digest,
+        result_json=json.dumps(data, ensure_ascii=False, default=str),
+    )
+    # several notebooks may reuse a grade_id: their items are NOTEBOOK_STEM/ID here
+    several = len(typed.notebooks or []) > 1
+    item_rows = [dict(item_id=(f"{(i.notebook or '').removesuffix('.ipynb')}/{i.id}"
+                               if several else i.id), kind=i.kind, points=float(i.points),
+                      score=float(i.score or 0.0), status=i.status, message=i.message)
+                 for i in typed.items]
+    return typed, fields, item_rows
+
+
 class Gradebook:
     """A gradebook database. Use `open_gradebook(url)` to get one."""
 
@@ -122,72 +155,70 @@ class Gradebook:
 
     # -- writing ---------------------------------------------------------------
     def record(self, result: Result | dict[str, Any]) -> None:
-        """Store one result (a Result or result.json's object), replacing this student's
-        previous result on the module. A record that is not result.json's shape is refused
-        (GradebookError naming the field) and nothing is written.
+        """Store one result (a Result or result.json's object): `record_many([result])`."""
+        self.record_many([result])
 
-        Student, module, items, the submission and its item results are written in
-        one transaction: a reader sees the old result or the new one, never a mix.
-        """
-        if isinstance(result, Result):
-            typed, data = result, result.to_json()
-        else:
-            for key in ("student", "module", "status"):
-                if not isinstance(result.get(key), str) or not result[key]:
-                    raise GradebookError(f"result record needs a non-empty string {key!r}")
-            try:
-                typed, data = Result.from_json(result), result
-            except ResultFormatError as exc:
-                raise GradebookError(f"not a result record: {exc}") from None
-            except (KeyError, TypeError, AttributeError) as exc:
-                raise GradebookError(f"not a result record: {type(exc).__name__}: {exc}") from None
-        if not typed.student:
-            raise GradebookError("result record needs a non-empty string 'student'")
-        fields = dict(
-            status=typed.status, score=float(typed.score), max_score=float(typed.max_score),
-            late_penalty=float(typed.late_penalty), days_late=float(typed.days_late or 0.0),
-            submitted_at=_moment(typed.submitted_at, "submitted_at"), graded_at=now_utc(),
-            duration_s=float(typed.duration_s), submission_digest=typed.submission_digest,
-            source_digest=typed.source_digest,
-            result_json=json.dumps(data, ensure_ascii=False, default=str),
-        )
-        # several notebooks may reuse a grade_id: their items are NOTEBOOK_STEM/ID here
-        several = len(typed.notebooks or []) > 1
-        item_rows = [dict(item_id=(f"{(i.notebook or '').removesuffix('.ipynb')}/{i.id}"
-                                   if several else i.id), kind=i.kind, points=float(i.points),
-                          score=float(i.score or 0.0), status=i.status, message=i.message)
-                     for i in typed.items]
+    def record_many(self, results: Iterable[Result | dict[str, Any]]) -> None:
+        """Store results, each replacing its student's previous result on its module, all
+        in one transaction: a reader sees the old results or the new ones, never a mix.
+        A record that is not result.json's shape is refused (GradebookError naming the
+        field) and nothing is written. (autograde writes a batch's results at once: one
+        transaction per submission cost more than the rows it wrote.)"""
+        latest = {(typed.student, typed.module): (typed, fields, item_rows)   # last one wins
+                  for typed, fields, item_rows in map(_rows_of, results)}
+        if not latest:
+            return
 
         def work(session: Session) -> None:
-            student = session.get(Student, typed.student)
-            if student is None:
-                session.add(Student(id=typed.student, name="", email="", on_roster=False))
-            module = session.get(Module, typed.module)
-            if module is None:
-                module = Module(id=typed.module, title=typed.module, max_score=0.0)
-                session.add(module)
-            if fields["max_score"]:
-                module.max_score = fields["max_score"]
-            for row in item_rows:
-                item = session.get(Item, (typed.module, row["item_id"]))
-                if item is None:
-                    session.add(Item(module_id=typed.module, item_id=row["item_id"],
-                                     kind=row["kind"], points=row["points"]))
-                else:
-                    item.kind, item.points = row["kind"], row["points"]
-            session.flush()
-            submission = session.scalar(select(Submission).where(
-                Submission.student_id == typed.student, Submission.module_id == typed.module))
-            if submission is None:
-                submission = Submission(student_id=typed.student, module_id=typed.module)
-                session.add(submission)
-            else:
-                submission.item_results.clear()
-                session.flush()
-            for name, value in fields.items():
-                setattr(submission, name, value)
-            submission.item_results.extend(ItemResult(position=n, **row)
-                                           for n, row in enumerate(item_rows))
+            student_ids = {student for student, _ in latest}
+            module_ids = {module for _, module in latest}
+            students = set(session.scalars(select(Student.id).where(Student.id.in_(student_ids))))
+            modules = {m.id: m for m in session.scalars(
+                select(Module).where(Module.id.in_(module_ids)))}
+            items = {(i.module_id, i.item_id): i for i in session.scalars(
+                select(Item).where(Item.module_id.in_(module_ids)))}
+            submissions = {(s.student_id, s.module_id): s for s in session.scalars(
+                select(Submission).where(Submission.student_id.in_(student_ids),
+                                         Submission.module_id.in_(module_ids)))
+                if (s.student_id, s.module_id) in latest}
+            if submissions:   # the replaced item results, in one statement
+                session.execute(delete(ItemResult).where(ItemResult.submission_id.in_(
+                    [s.id for s in submissions.values()])))
+            for (student, module_id), (typed, fields, item_rows) in latest.items():
+                if student not in students:
+                    students.add(student)
+                    session.add(Student(id=student, name="", email="", on_roster=False))
+                module = modules.get(module_id)
+                if module is None:
+                    module = modules[module_id] = Module(id=module_id, title=module_id,
+                                                         max_score=0.0)
+                    session.add(module)
+                if fields["max_score"]:
+                    module.max_score = fields["max_score"]
+                for row in item_rows:
+                    item = items.get((module_id, row["item_id"]))
+                    if item is None:
+                        items[(module_id, row["item_id"])] = item = Item(
+                            module_id=module_id, item_id=row["item_id"], kind=row["kind"],
+                            points=row["points"])
+                        session.add(item)
+                    else:
+                        item.kind, item.points = row["kind"], row["points"]
+                submission = submissions.get((student, module_id))
+                if submission is None:
+                    submission = submissions[(student, module_id)] = Submission(
+                        student_id=student, module_id=module_id)
+                    session.add(submission)
+                for name, value in fields.items():
+                    setattr(submission, name, value)
+            session.flush()   # new submissions get their ids
+            new_rows = [dict(submission_id=submissions[key].id, position=n, **row)
+                        for key, (_, _, item_rows) in latest.items()
+                        for n, row in enumerate(item_rows)]
+            if new_rows:
+                session.execute(insert(ItemResult), new_rows)
+            for submission in submissions.values():   # loaded later, the rows just written
+                session.expire(submission, ["item_results"])
 
         self._transact(work)
 

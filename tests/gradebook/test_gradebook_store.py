@@ -98,6 +98,30 @@ def test_bad_records_are_rejected_and_leave_nothing(sqlite_url: str) -> None:
         assert gradebook.results() == []
 
 
+def test_a_batch_is_one_transaction_and_the_last_result_of_a_student_wins(sqlite_url: str) -> None:
+    with open_gradebook(sqlite_url) as gradebook:
+        gradebook.record(training_result("bob", "partial"))      # replaced by the batch
+        gradebook.record(training_result("carol", "late"))        # not in the batch: kept
+        regraded = training_result("bob", "full")
+        regraded["items"] = regraded["items"][:2]
+        gradebook.record_many([training_result("alice", "full"), training_result("bob", "crashed"),
+                               regraded, training_result("mallory", "crashed")])
+        stored = {r["student"]: r for r in gradebook.results()}
+        assert stored == {"alice": training_result("alice", "full"), "bob": regraded,
+                          "carol": training_result("carol", "late"),
+                          "mallory": training_result("mallory", "crashed")}
+        assert count(gradebook, Submission) == 4
+        assert count(gradebook, ItemResult) == 4 + 2 + 4 + 4
+        rows = [r for r in gradebook.item_results(MODULE) if r["student"] == "bob"]
+        assert [r["item_id"] for r in rows] == [i["id"] for i in regraded["items"]]
+        # one bad record in a batch: nothing of the batch is written
+        broken = training_result("dave")
+        broken["score"] = "forty"
+        with pytest.raises(GradebookError, match="score"):
+            gradebook.record_many([training_result("erin"), broken])
+        assert {r["student"] for r in gradebook.results()} == {"alice", "bob", "carol", "mallory"}
+
+
 # -- several processes at once ----------------------------------------------------
 STUDENTS = [f"s{n:02d}" for n in range(8)]
 VARIANTS = ["full", "partial", "late", "crashed"]
