@@ -28,7 +28,7 @@ from grader.harness.reference import Reference
 from grader.harness.session import (GradingContext, _Borrowed, engine_for, open_context,
                                     reference_for)
 from grader.module import Module, load_notebooks
-from grader.release import build_release
+from grader.release import release_for_grading
 from grader.harness.submitted_files import linked_folder
 from grader.result import Notice, NotebookSummary, Result
 
@@ -130,7 +130,7 @@ def open_assignment(course: Course, module_id: str, *, timeout_s: float | None =
                    reference_for(course, module, lambda: _Borrowed(engine)))
             contexts.append(GradingContext(
                 course=course, module=module,
-                released=handed_out(course, module, build_release(course, module, ref.shapes())),
+                released=handed_out(course, module, release_for_grading(course, module, ref.shapes())),
                 reference=ref, limits=limits_of(course.policy, timeout_s=timeout_s,
                                                 memory_mb=memory_mb),
                 engine=engine))

@@ -19,7 +19,7 @@ from grader.export import build
 from grader.harness.plan import limits_of
 from grader.harness.reference import Reference, compute, digest_for, load_cached, save
 from grader.module import Module, load_module
-from grader.release import build_release
+from grader.release import release_for_grading
 
 
 def engine_for(course: Course, module_id: str, *, isolation: str = "auto") -> Engine:
@@ -86,7 +86,7 @@ def open_context(course: Course, module_id: str, *, timeout_s: float | None = No
         engine.close()
         raise
     return GradingContext(course=course, module=module,
-                          released=build_release(course, module, ref.shapes()),
+                          released=release_for_grading(course, module, ref.shapes()),
                           reference=ref,
                           limits=limits_of(course.policy, timeout_s=timeout_s,
                                            memory_mb=memory_mb),

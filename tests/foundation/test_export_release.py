@@ -132,3 +132,31 @@ def test_concurrent_builds_of_one_stage_all_succeed(course_root):
     stage = course_root / "build/stages/09_training"
     assert (stage / "tinytorch/core/activations.py").read_text().count("class ReLU") == 1
     assert not list((course_root / "build/stages").glob("*.tmp"))
+
+
+def test_grading_keeps_the_release_it_builds_until_its_inputs_change(course_root):
+    """release_for_grading: the same notebook as build_release, from build/releases/
+    once built (no nbgrader import), and rebuilt when the source changes."""
+    code = ("import sys\nfrom pathlib import Path\nfrom grader.course import load_course\n"
+            "from grader.module import load_module\n"
+            "from grader.release import build_release, release_for_grading\n"
+            "import nbformat\ncourse = load_course(Path('.'))\n"
+            "module = load_module(course.root, '02_activations', course=course)\n"
+            "got = release_for_grading(course, module, {'a': 1})\n"
+            "print('nbgrader' in sys.modules)\n"
+            "print(nbformat.writes(got) == nbformat.writes(build_release(course, module, {'a': 1})))\n")
+    run = lambda: subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                 cwd=course_root, timeout=120)
+    first = run()
+    assert first.stdout.split() == ["True", "True"], first.stderr
+    second = run()
+    assert second.stdout.split() == ["False", "True"], second.stderr   # from the cache
+    kept = list((course_root / "build" / "releases").glob("02_activations-*.ipynb"))
+    assert len(kept) == 1
+    source = next((course_root / "source" / "02_activations").glob("*_dev.py"))
+    source.write_text(source.read_text(encoding="utf-8").replace(
+        "# %%", "# %%\n# a changed comment", 1), encoding="utf-8")
+    third = run()
+    assert third.stdout.split() == ["True", "True"], third.stderr       # rebuilt
+    assert list((course_root / "build" / "releases").glob("02_activations-*.ipynb")) != kept
+    assert len(list((course_root / "build" / "releases").glob("02_activations-*.ipynb"))) == 1
