@@ -2,13 +2,17 @@
 a process limit that no other sandbox shares. cgroup v2 where it is mounted, v1
 (memory + pids hierarchies) otherwise; `probe()` says which, or why neither works.
 
-The supervisor (root) creates the group and writes its limits; the sandbox's first
-process joins it before it forks anything; the supervisor kills every process in it
-and removes it when the sandbox ends.
+The template (root) creates a group for each sandbox child it forks ahead of need
+(engine/spares.py), and the child joins it before any job exists: moving a process
+into a group waits for an RCU grace period (~10 ms), which the previous sandbox's run
+hides. The supervisor that is handed the child sets the group's limits before it
+sends the child anything, and kills every process in it and removes it when the
+sandbox ends.
 """
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
 from dataclasses import dataclass, field
@@ -91,29 +95,40 @@ def _probe_v2() -> tuple[Layout | None, str]:
 class Cgroup:
     """One sandbox's group (a folder per v1 hierarchy, or one v2 folder)."""
 
-    def __init__(self, layout: Layout, name: str, *, memory_bytes: int, pids_max: int) -> None:
-        self.layout = layout
+    def __init__(self, layout: Layout, name: str) -> None:
+        """The group `name` of `layout` (see `create`; adopting one makes it yours to
+        limit, kill and remove)."""
+        self.layout, self.name = layout, name
         self.folders = [os.path.join(parent, name) for parent in layout.parents.values()]
-        for folder in self.folders:
+        self.memory_folder = next(f for f in self.folders if "memory" in f or layout.version == 2)
+
+    @classmethod
+    def create(cls, layout: Layout, name: str) -> Cgroup:
+        """A new, empty group without limits (a stale one of that name is emptied first)."""
+        group = cls(layout, name)
+        for folder in group.folders:
             if os.path.isdir(folder):
-                self._empty(folder)
+                cls._empty(folder)
                 os.rmdir(folder)
             os.mkdir(folder)
-        if layout.version == 2:
+        return group
+
+    def limit(self, *, memory_bytes: int, pids_max: int) -> None:
+        """Set the memory (swap included, or swappiness 0) and process limits."""
+        if self.layout.version == 2:
             folder = self.folders[0]
             _write(f"{folder}/memory.max", str(memory_bytes))
             if os.path.exists(f"{folder}/memory.swap.max"):
                 _write(f"{folder}/memory.swap.max", "0")
             _write(f"{folder}/pids.max", str(pids_max))
         else:
-            mem, pids = (os.path.join(layout.parents[c], name) for c in ("memory", "pids"))
+            mem, pids = (os.path.join(self.layout.parents[c], self.name) for c in ("memory", "pids"))
             _write(f"{mem}/memory.limit_in_bytes", str(memory_bytes))
             if os.path.exists(f"{mem}/memory.memsw.limit_in_bytes"):
                 _write(f"{mem}/memory.memsw.limit_in_bytes", str(memory_bytes))
             else:
                 _write(f"{mem}/memory.swappiness", "0")
             _write(f"{pids}/pids.max", str(pids_max))
-        self.memory_folder = next(f for f in self.folders if "memory" in f or layout.version == 2)
 
     def join(self, pid: int = 0) -> None:
         """Put `pid` (0: the caller) in every hierarchy of the group."""
@@ -177,3 +192,34 @@ class Cgroup:
                     if time.monotonic() > end:
                         break
                     time.sleep(0.005)
+
+
+STALE = re.compile(r"^(?:sandbox|job)-(\d+)-\d+$")
+
+
+def remove_stale(layout: Layout) -> None:
+    """Remove the groups of templates that are gone (killed before their clean-up);
+    a group is named after the template that created it (sandbox-PID-N)."""
+    for parent in layout.parents.values():
+        try:
+            names = os.listdir(parent)
+        except OSError:
+            continue
+        for name in names:
+            found = STALE.match(name)
+            if found is None or _alive(int(found.group(1))):
+                continue
+            try:
+                Cgroup(layout, name).remove()
+            except OSError:
+                pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True

@@ -1,10 +1,10 @@
 """The child side of a sandbox fork, from the template's copy to the kernel server.
 
-The template (zygote) forks C with three pipe ends the supervisor handed it: the
-command pipe (read), the event pipe (write) and the pid pipe (write). C reads its
-setup from the command pipe (pickled by the supervisor, which is trusted), joins the
-sandbox's cgroup, enters the namespaces and forks G, then only reports G's pid and
-exit status. G builds the allow-listed root with a tmpfs working folder holding a
+The template (zygote) forks C ahead of need (engine/spares.py); C joins its cgroup
+and enters the namespaces, then waits for three pipe ends the supervisor hands over:
+the command pipe (read), the event pipe (write) and the pid pipe (write). C reads its
+setup from the command pipe (pickled by the supervisor, which is trusted) and forks
+G, then only reports G's pid and exit status. G builds the allow-listed root with a tmpfs working folder holding a
 copy of the submission, drops to the sandbox uid, and serves the supervisor's
 commands (grader.engine.kernel.server). No job data exists in the template, so
 nothing of another submission is in G's memory; the job's cells reach G only as
@@ -36,8 +36,7 @@ class SandboxSetup:
     disk_mb: int
     memory_mb: int
     output_cap: int
-    cgroup_folders: list[str]      # to join before forking G; empty: no cgroup
-    pids_cgroup: bool
+    pids_cgroup: bool              # its cgroup limits processes (else RLIMIT_NPROC)
     seed: int | None = None        # re-seed the random generators before every cell
 
 
@@ -53,19 +52,44 @@ class Template:
     private_fds: tuple[int, ...]   # the template's own channels: closed in every child
 
 
-def run_child(t: Template, cmd_r: int, ev_w: int, pid_w: int) -> None:
-    """In C (forked by the template). Never returns."""
+def run_spare(t: Template, sock: int, cgroup_folders: list[str]) -> None:
+    """In C, forked ahead of need (engine/spares.py): join the cgroup, enter the
+    namespaces, then wait for the supervisor's pipe ends. Never returns."""
+    failed = None
     try:
-        for fd in t.private_fds:
-            os.close(fd)
+        os.closerange(3, sock)   # the template's channels and whatever job it serves
+        os.closerange(sock + 1, max(65536, os.sysconf("SC_OPEN_MAX")))
         isolation.set_parent_death_signal()
-        setup: SandboxSetup = recv_pickle(cmd_r)
-        for folder in setup.cgroup_folders:
+        for folder in cgroup_folders:
             with open(os.path.join(folder, "cgroup.procs"), "w") as f:
                 f.write(str(os.getpid()))
-        namespaced = t.mode in ("namespaces", "userns")
-        if namespaced:
+        if t.mode in ("namespaces", "userns"):
             isolation.enter_namespaces(userns=(t.mode == "userns"))
+    except BaseException:
+        failed = traceback.format_exc()[-4000:]
+    try:
+        import socket
+        channel = socket.socket(fileno=sock)
+        _, fds, _, _ = socket.recv_fds(channel, 16, 3)
+        channel.close()
+    except BaseException:
+        os._exit(0)
+    if len(fds) != 3:
+        os._exit(0)              # the template closed it: not needed
+    if failed is not None:       # reported on the event pipe, like any set-up failure
+        try:
+            write_all(fds[1], encode_event({"ev": "fatal", "message": failed}))
+        finally:
+            os._exit(70)
+    run_child(t, *fds)
+
+
+def run_child(t: Template, cmd_r: int, ev_w: int, pid_w: int) -> None:
+    """In C, in its cgroup and namespaces (run_spare), with the supervisor's pipe ends:
+    read the setup, fork G, report G's pid and exit. Never returns."""
+    try:
+        setup: SandboxSetup = recv_pickle(cmd_r)
+        namespaced = t.mode in ("namespaces", "userns")
         g = os.fork()
         if g:
             os.close(ev_w)

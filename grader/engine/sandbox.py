@@ -59,15 +59,12 @@ class Sandbox:
     """One forked kernel. Create, `start()`, `command()` ..., `close()`."""
 
     def __init__(self, *, template_sock: socket.socket, template_pid: int, mode: str,
-                 setup: SandboxSetup, cgroup_layout: Layout | None, name: str,
+                 setup: SandboxSetup, cgroup_layout: Layout | None,
                  memory_bytes: int, pids_max: int, grace_s: float) -> None:
         self.sock, self.template_pid = template_sock, template_pid
         self.mode, self.setup, self.grace_s = mode, setup, grace_s
+        self.cgroup_layout, self.memory_bytes, self.pids_max = cgroup_layout, memory_bytes, pids_max
         self.cgroup: Cgroup | None = None
-        if cgroup_layout is not None:
-            self.cgroup = Cgroup(cgroup_layout, name, memory_bytes=memory_bytes, pids_max=pids_max)
-            setup.cgroup_folders = list(self.cgroup.folders)
-            setup.pids_cgroup = True
         self.seq = 0
         self.cpid: int | None = None
         self.gpid: int | None = None
@@ -91,7 +88,20 @@ class Sandbox:
                 os.close(fd)
         if not answer.startswith(b"pid "):
             raise SandboxEnded("fatal", f"the template could not fork a sandbox: {answer!r}")
-        self.cpid = int(answer.split()[1])
+        _, pid, cgroup = answer.decode().split()
+        self.cpid = int(pid)
+        if self.cgroup_layout is not None:
+            if cgroup == "-":
+                self.kill()
+                raise SandboxEnded("fatal", "the template forked a sandbox without a cgroup")
+            # its limits, before the child gets anything to run (engine/spares.py)
+            self.cgroup = Cgroup(self.cgroup_layout, cgroup)
+            try:
+                self.cgroup.limit(memory_bytes=self.memory_bytes, pids_max=self.pids_max)
+            except OSError as exc:
+                self.kill()
+                raise SandboxEnded("fatal", f"cannot limit the sandbox's cgroup: {exc}") from None
+            self.setup.pids_cgroup = True
         payload = pickle.dumps(self.setup, protocol=pickle.HIGHEST_PROTOCOL)
         self._write(HEADER.pack(len(payload)) + payload, deadline)
         os.set_blocking(self.ev_r, False)

@@ -197,11 +197,10 @@ class JobSupervisor:
                              overlay=overlay,
                              work_dir_host=work, tmp_dir_host=tmp, disk_mb=self.limits.disk_mb,
                              memory_mb=self.limits.memory_mb,
-                             output_cap=self.limits.output_cap_bytes, cgroup_folders=[],
+                             output_cap=self.limits.output_cap_bytes,
                              pids_cgroup=False, seed=self.limits.seed)
-        name = f"job-{os.getpid()}-{n}"
         return Sandbox(template_sock=self.ctx.sock, template_pid=self.ctx.template_pid,
-                       mode=self.ctx.mode, setup=setup, cgroup_layout=self.ctx.cgroups, name=name,
+                       mode=self.ctx.mode, setup=setup, cgroup_layout=self.ctx.cgroups,
                        memory_bytes=self.limits.memory_mb << 20, pids_max=self.limits.pids_max,
                        grace_s=self.ctx.grace_s)
 

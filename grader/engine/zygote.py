@@ -150,6 +150,8 @@ def main() -> None:
             layout, why = cgroups.probe()
             if layout is None:
                 notes.append(f"cgroups unavailable: {why}")
+            else:
+                cgroups.remove_stale(layout)
         remove_stale_folders()
         ipython_dir = tempfile.mkdtemp(prefix=f"grader-ipython-{os.getpid()}-")
         init["ipython_dir"] = ipython_dir
@@ -178,27 +180,33 @@ def serve(template: Any, report: IsolationReport, layout: Any, init: dict[str, A
     sandboxes it asks for. The template never reads a byte of job data."""
     import socket
 
-    while True:
-        try:
-            msg = recv_pickle(proto_in)
-        except EOFError:
-            return
-        if msg[0] == "close":
-            return
-        if msg[0] != "job":
-            continue
-        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        spid = os.fork()
-        if spid == 0:
+    from .spares import Spares
+    spares = Spares(template, layout)
+    try:
+        spares.refill()
+        while True:
+            try:
+                msg = recv_pickle(proto_in)
+            except EOFError:
+                return
+            if msg[0] == "close":
+                return
+            if msg[0] != "job":
+                continue
+            mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            spid = os.fork()
+            if spid == 0:
+                mine.close()
+                _supervise(theirs, template, report, layout, init, proto_in, proto_out)
+            theirs.close()
+            status = _fork_sandboxes(mine, spid, spares)
             mine.close()
-            _supervise(theirs, template, report, layout, init, proto_in, proto_out)
-        theirs.close()
-        status = _fork_sandboxes(mine, spid, template)
-        mine.close()
-        _sweep()
-        remove_stale_folders(spid)   # the supervisor's, if it was killed before its cleanup
-        if status != 0:
-            send_pickle(proto_out, ("error", f"the job's supervisor died (status {status})", ""))
+            _sweep(keep=spares.pid)
+            remove_stale_folders(spid)   # the supervisor's, if it was killed before its cleanup
+            if status != 0:
+                send_pickle(proto_out, ("error", f"the job's supervisor died (status {status})", ""))
+    finally:
+        spares.close()
 
 
 def _supervise(sock: Any, template: Any, report: IsolationReport, layout: Any,
@@ -224,11 +232,11 @@ def _supervise(sock: Any, template: Any, report: IsolationReport, layout: Any,
     os._exit(code)
 
 
-def _fork_sandboxes(sock: Any, spid: int, template: Any) -> int:
-    """Fork a sandbox child per request until the supervisor ends; its exit status."""
+def _fork_sandboxes(sock: Any, spid: int, spares: Any) -> int:
+    """Hand the supervisor a sandbox child per request (the spare, engine/spares.py),
+    until it ends; its exit status."""
     import select
     import socket
-    from .child import run_child
 
     status: int | None = None
     while True:
@@ -247,13 +255,16 @@ def _fork_sandboxes(sock: Any, spid: int, template: Any) -> int:
                     os.close(fd)
                 sock.send(b"error bad request")
                 continue
-            pid = os.fork()
-            if pid == 0:
-                sock.close()
-                run_child(template, *fds)
-            for fd in fds:
-                os.close(fd)
-            sock.send(f"pid {pid}".encode())
+            try:
+                pid, cgroup = spares.hand_over(fds)
+            except OSError as exc:
+                sock.send(f"error {exc}".encode()[:200])
+                continue
+            finally:
+                for fd in fds:
+                    os.close(fd)
+            sock.send(f"pid {pid} {cgroup or '-'}".encode())
+            spares.refill()   # the next one gets ready while this one runs
         status = _reap(spid, status)
     while status is None:
         status = _reap(spid, status, block=True)
@@ -303,13 +314,14 @@ def remove_stale_folders(owner: int | None = None) -> None:
         shutil.rmtree(os.path.join(root, name), ignore_errors=True)
 
 
-def _sweep() -> None:
-    """Nothing outlives a job: kill and reap every process left below the template."""
+def _sweep(keep: int | None = None) -> None:
+    """Nothing outlives a job: kill and reap every process left below the template
+    (but the spare sandbox child `keep`, which has not been handed to any job)."""
     import signal
     import time
     end = time.monotonic() + 10
     while True:
-        left = isolation.descendants(os.getpid())
+        left = [pid for pid in isolation.descendants(os.getpid()) if pid != keep]
         for pid in left:
             try:
                 os.kill(pid, signal.SIGKILL)
