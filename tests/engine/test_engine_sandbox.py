@@ -303,3 +303,38 @@ def test_temp_folders_of_killed_engines_are_removed(tmp_path, monkeypatch) -> No
         import shutil
         shutil.rmtree(stale, ignore_errors=True)
         shutil.rmtree(mine, ignore_errors=True)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root (cgroups)")
+def test_each_sandbox_has_its_own_limited_cgroup_and_stale_groups_go(tmp_path) -> None:
+    """The sandbox child is forked ahead of need into a fresh cgroup (engine/spares.py);
+    the job's limits are on it before a cell runs, no two sandboxes share one, and the
+    groups of a template that is gone are removed by the next one."""
+    import subprocess
+
+    from grader.engine import cgroups
+    layout, why = cgroups.probe()
+    if layout is None:
+        pytest.skip(why)
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    stale = cgroups.Cgroup.create(layout, f"sandbox-{gone.pid}-1")
+    show = ("import re\n"
+            "line = [l for l in open('/proc/self/cgroup').read().splitlines()\n"
+            "        if l.split(':')[1] in ('', 'memory') or 'memory' in l.split(':')[1].split(',')][0]\n"
+            "print(line.rsplit('/', 1)[-1])")
+    limits = Limits(cell_timeout_s=10, call_timeout_s=10, memory_mb=300)
+    with Engine(preload=[]) as eng:
+        assert not any(os.path.isdir(f) for f in stale.folders)
+        names = [eng.run(Job(cells=[Cell("c", show)], limits=limits)).cells[0]
+                 for _ in range(3)]
+        groups = [c.outputs[0]["text"].strip() for c in names]
+    assert all(g.startswith("sandbox-") for g in groups), groups
+    assert len(set(groups)) == 3
+    # the group's memory limit holds: memfd pages count there, not in RLIMIT_AS
+    hog = ("import os\nchunk = b'x' * (1 << 20)\nfds = []\n"
+           "for n in range(400):\n    if n % 50 == 0:\n        fds.append(os.memfd_create('hog'))\n"
+           "    os.write(fds[-1], chunk)\nprint('wrote 400 MB')")
+    with Engine(preload=[]) as eng:
+        res = eng.run(Job(cells=[Cell("c", hog)], limits=limits))
+    assert res.cells[0].status == "crashed", res.cells[0]
