@@ -30,6 +30,26 @@ CELLS = [
     "ran_first = 1\nprint('before')\nreturn 5",                 # fails only when compiled
     "print(ran_first)\nfor i in range(2):\n    print(i)\n1/0\nprint('never')",
     "from __future__ import annotations\ndef h(x: Undefined) -> None:\n    pass\nh.__annotations__",
+    # where the last statement starts is told from the text (SandboxShell._compiled):
+    "def k(a, b):\n    return a + b\nk(1,\n2)",                 # an expression over two lines
+    "total = (1 +\n2)\ntotal",                                # a continuation line at column 0
+    "if ran_first:\n    'then'\nelse:\n    'else'",            # ends with a compound statement
+    "a = 1; a",                                               # two statements on the last line
+    "a + 1  # a comment after the expression\n# and a comment line\n",
+    "b = 2\na;",                                              # ';' on the last expression
+    "s = '''\nx = 1\n'''\ns",                                 # code-like lines inside a string
+    "def deco(f):\n    return f\n@deco\ndef decorated():\n    return 2\ndecorated()",
+    "@deco\ndef last_decorated():\n    return 3",             # a decorated last statement
+    "class Box:\n    '''doc'''\n    value = 4\nBox.value",
+    "def gen():\n    yield 1\n(yield)",                         # yield outside a function
+    "print('x')\nprint('y')",                                  # a call returning None
+    "c = 0\nlambda: c",                                        # a lambda is an expression
+    "match ran_first:\n    case 1:\n        'one'\n    case _:\n        'other'",
+    "x = 1\n    y = 2",                                       # an indentation error
+    ">>> doc = 5\n>>> doc",                                   # doctest prompts are stripped
+    "'''first'''\n'''second'''",                              # two string statements
+    "import math\nfrom math import pi as PI\n(PI,\n math.e)",  # a tuple over two lines
+    "d = {1: 2}\n{k: v\nfor k, v in d.items()}",              # a comprehension at column 0
 ]
 
 
@@ -65,3 +85,16 @@ def test_the_demo_module_executes_identically_on_both_paths(both) -> None:
     cells = [c.source for c in module.source.cells if c.cell.cell_type == "code"]
     fast, full = both
     assert outputs(fast, cells) == outputs(full, cells)
+
+
+def test_most_cells_are_compiled_from_their_text(both) -> None:
+    """Cells that need no tree are compiled from the text (the cheaper way); the
+    others (';', a continued or decorated last statement ...) are parsed."""
+    fast, _ = both
+    record = ("seen = []\nip = get_ipython()\nip.events.register('post_run_cell', "
+              "lambda result: seen.append(type(ip.compile.parsed[1].body).__name__))")
+    cells = ["x = 1\ny = 2\nx + y", "def k(a, b):\n    return a + b\nk(1,\n2)", "a = 1; a",
+             "total = (1 +\n2)\ntotal", "class C:\n    pass\nC", "@(lambda f: f)\ndef g():\n    pass"]
+    res = outputs(fast, [record, *cells, "print(seen[1:])"])
+    assert res[-1][1][0]["text"].strip() == str(
+        ["Compiled", "list", "list", "Compiled", "Compiled", "list"])

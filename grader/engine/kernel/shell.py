@@ -15,6 +15,7 @@ from IPython.core.compilerop import CachingCompiler
 from IPython.core.displayhook import DisplayHook
 from IPython.core.displaypub import DisplayPublisher
 from IPython.core.error import UsageError
+from IPython.core.inputtransformer2 import classic_prompt
 from IPython.core.interactiveshell import InteractiveShell, softspace
 from traitlets.config import Config
 
@@ -66,6 +67,10 @@ class CapturingDisplayPublisher(DisplayPublisher):
             sink.outputs.clear()
 
 
+class Compiled(list):
+    """A cell's code objects where IPython expects its syntax tree's statements."""
+
+
 class SandboxShell(InteractiveShell):
     displayhook_class = CapturingDisplayHook  # type: ignore[assignment]
     display_pub_class = CapturingDisplayPublisher  # type: ignore[assignment]
@@ -92,10 +97,14 @@ class SandboxShell(InteractiveShell):
         cell = raw_cell if raw_cell.endswith("\n") else raw_cell + "\n"
         lines = cell.splitlines(keepends=True)
         for transform in manager.cleanup_transforms + manager.line_transforms:
+            if transform is classic_prompt and ">>>" not in cell:
+                continue   # it strips '>>>' prompts, and scans every line to find them
             lines = transform(lines)
         text: str | None = "".join(lines)
         if len(lines) < 2 or self.input_transformers_post:
             text = None
+        elif (compiled := self._compiled(lines)) is not None:
+            self.compile.parsed = (text, ast.Module(compiled, []))
         else:
             try:
                 tree = self.compile.ast_parse(text)
@@ -111,6 +120,35 @@ class SandboxShell(InteractiveShell):
         self._plain = (raw_cell, text)
         return text
 
+    def _compiled(self, lines: list[str]) -> Compiled | None:
+        """The cell compiled straight from its text, as IPython would run it; None where
+        that cannot be told without its syntax tree (then it is parsed as before).
+
+        IPython parses a cell to a tree, then compiles the tree: building and converting
+        the tree's Python objects costs as much as compiling the text. What it needs the
+        tree for is the last statement: shown if it is an expression. That statement
+        starts at the last line with no indentation (not blank, not a comment); the lines
+        before it must compile on their own, and it must compile on its own, or the cell
+        takes the parsing path. Top-level `await` does not compile here either."""
+        name = self.compile.code_name
+        if name is None or self.ast_transformers or self.ast_node_interactivity != "last_expr":
+            return None
+        last = next((i for i in range(len(lines) - 1, -1, -1)
+                     if lines[i][:1] not in ("", " ", "\t", "\n", "\r", "#")), None)
+        if last is None or ";" in lines[last]:
+            return None   # 'a; b' is two statements on one line
+        head, tail = "".join(lines[:last]), "\n" * last + "".join(lines[last:])
+        try:
+            try:
+                compile(tail, name, "eval", self.compile.flags, True)
+                mode = "single"    # an expression: shown through the display hook
+            except SyntaxError:
+                mode = "exec"
+            codes = [self.compile(head, name, "exec")] if head.strip() else []
+            return Compiled(codes + [self.compile(tail, name, mode)])
+        except (SyntaxError, ValueError, OverflowError, MemoryError, RecursionError):
+            return None
+
     async def run_ast_nodes(self, nodelist: list[Any], cell_name: str,
                             interactivity: str = "last_expr", compiler: Any = compile,
                             result: Any = None) -> Any:
@@ -118,6 +156,11 @@ class SandboxShell(InteractiveShell):
         (IPython compiles and runs each statement on its own). A cell that only fails
         when compiled (`return` outside a function ...) keeps IPython's path, which runs
         the statements before the failing one first."""
+        if isinstance(nodelist, Compiled):   # compiled from the text (_compiled)
+            if interactivity != "last_expr":
+                nodelist = self.compile.ast_parse(self.compile.parsed[0]).body
+            else:
+                return await self._run_codes(list(nodelist), result)
         plain = self.fast_path and interactivity == "last_expr" and nodelist and \
             self.compile.parsed[1] is not None and self.compile.parsed[1].body is nodelist
         if not plain:
@@ -131,6 +174,9 @@ class SandboxShell(InteractiveShell):
         except SyntaxError:
             return await super().run_ast_nodes(nodelist, cell_name, interactivity, compiler,
                                                result)
+        return await self._run_codes(codes, result)
+
+    async def _run_codes(self, codes: list[Any], result: Any) -> bool:
         try:
             for code in codes:
                 if await self.run_code(code, result, async_=False):
