@@ -6,6 +6,7 @@ and the nbdev directives `#| default_exp` / `#| export`.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ DIRECTIVE = re.compile(r"^#\|.*$")
 _transformer = TransformerManager()
 
 
+@functools.lru_cache(maxsize=2048)
 def python_source(source: str) -> str:
     """IPython cell source as plain Python (magics and `!` lines become calls)."""
     try:
@@ -39,12 +41,17 @@ def python_source(source: str) -> str:
 
 def top_level_functions(source: str) -> list[str]:
     """Names of functions defined at the top level of a cell, in order."""
+    return list(_top_level_functions(source))
+
+
+@functools.lru_cache(maxsize=2048)
+def _top_level_functions(source: str) -> tuple[str, ...]:
     try:
         tree = pyast.parse(python_source(source))
     except SyntaxError:
-        return []
-    return [node.name for node in tree.body
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        return ()
+    return tuple(node.name for node in tree.body
+                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)))
 
 
 @dataclass

@@ -5,8 +5,10 @@ so every message about a source can name FILE:LINE instead of a cell index.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,13 +84,33 @@ def clean_metadata(cell: NotebookNode) -> None:
         cell.metadata.pop(key, None)
 
 
+_parsed: dict[tuple[str, str], SourceNotebook] = {}   # (path, text) -> parsed, per process
+_parsed_lock = threading.Lock()
+
+
 def read_source(path: Path | str) -> SourceNotebook:
-    """Read a `.py` (jupytext percent) or `.ipynb` source. Raises SourceError."""
+    """Read a `.py` (jupytext percent) or `.ipynb` source. Raises SourceError.
+
+    A text read before in this process is not parsed again (an autograde run reads the
+    module once to plan and once per worker): the caller gets its own copy."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise SourceError(f"cannot read: {exc}", path=path) from None
+    key = (str(path), text)
+    with _parsed_lock:
+        parsed = _parsed.get(key)
+    if parsed is None:
+        parsed = _parse_source(path, text)
+        with _parsed_lock:
+            if len(_parsed) > 64:
+                _parsed.clear()
+            _parsed[key] = parsed
+    return copy.deepcopy(parsed)
+
+
+def _parse_source(path: Path, text: str) -> SourceNotebook:
     if path.suffix == ".ipynb":
         try:
             notebook = nbformat.reads(text, as_version=4)
