@@ -197,7 +197,8 @@ def load_module(course_root: Path, module_id: str, *, course: Course | None = No
     not read again)."""
     skip, rule = _module_settings(course_root, module_id, course)
     path = find_module_source(course_root / "source" / module_id)
-    return build_module(read_source(path), module_id, skip, rule)
+    return build_module(read_source(path, cache_dir=_parse_cache(course_root, course)),
+                        module_id, skip, rule)
 
 
 def load_notebooks(course_root: Path, module_id: str, *, course: Course | None = None
@@ -205,5 +206,12 @@ def load_notebooks(course_root: Path, module_id: str, *, course: Course | None =
     """Every notebook of a module (an nbgrader assignment), in file-name order."""
     skip, rule = _module_settings(course_root, module_id, course)
     paths = find_module_sources(course_root / "source" / module_id)
-    return [build_module(read_source(path), module_id, skip, rule, len(paths))
+    cache_dir = _parse_cache(course_root, course)
+    return [build_module(read_source(path, cache_dir=cache_dir), module_id, skip, rule,
+                         len(paths))
             for path in paths]
+
+
+def _parse_cache(course_root: Path, course: Course | None) -> Path | None:
+    """build/sources of the course (parsed sources kept between runs), if it has one."""
+    return course.build_dir / "sources" if course is not None else None

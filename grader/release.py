@@ -90,27 +90,23 @@ def build_release(course: Course, module: Module,
 
 def release_for_grading(course: Course, module: Module,
                         shapes: dict[str, Any] | None = None) -> NotebookNode:
-    """build_release, kept under build/releases/ by a digest of everything it depends on
-    (the source, the module's settings, the shapes, this file and nbgrader's version):
-    grading needs the release to tell edited cells from released ones, and building it
-    imports nbgrader (half a second) in every autograde run that would not otherwise."""
-    import hashlib
-    import json
+    """build_release, kept under build/releases/ (grader/cache.py) by everything it is
+    built from: grading needs the release to tell edited cells from released ones, and
+    building it imports nbgrader (half a second) in a run that would not otherwise."""
     from importlib.metadata import version
-    inputs = json.dumps([module.source.sha256, course.id, course.framework, module.id,
-                         module.path.name, module.max_score, list(module.skip_unit_tests),
-                         shapes or {}, version("nbgrader"), nbformat.__version__],
-                        sort_keys=True, default=str)
-    key = hashlib.sha256(Path(__file__).read_bytes() + inputs.encode()).hexdigest()[:24]
-    path = course.build_dir / "releases" / f"{module.cache_key}-{key}.ipynb"
-    try:
-        return nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
-    except (OSError, ValueError):
-        pass
+
+    from grader import cache
+    folder = course.build_dir / "releases"
+    stem = module.cache_key.replace("/", "-")
+    name = f"{stem}-" + cache.key(module.source.sha256, course.id, course.framework, module.id,
+                                  module.path.name, module.max_score,
+                                  list(module.skip_unit_tests), shapes or {},
+                                  version("nbgrader"), nbformat.__version__)
+    kept = cache.read(folder, name)
+    if kept is not None:
+        return nbformat.from_dict(kept)
     nb = build_release(course, module, shapes)
-    for old in path.parent.glob(f"{Path(module.cache_key).name}-*.ipynb"):   # superseded
-        old.unlink(missing_ok=True)
-    write_atomic(path, nbformat.writes(nb))
+    cache.write(folder, name, nb, replaces=f"{stem}-")
     return nb
 
 

@@ -88,11 +88,13 @@ _parsed: dict[tuple[str, str], SourceNotebook] = {}   # (path, text) -> parsed, 
 _parsed_lock = threading.Lock()
 
 
-def read_source(path: Path | str) -> SourceNotebook:
+def read_source(path: Path | str, *, cache_dir: Path | None = None) -> SourceNotebook:
     """Read a `.py` (jupytext percent) or `.ipynb` source. Raises SourceError.
 
     A text read before in this process is not parsed again (an autograde run reads the
-    module once to plan and once per worker): the caller gets its own copy."""
+    module once to plan and once per worker): the caller gets its own copy. With
+    `cache_dir` (the course's build/sources), a `.py` text parsed by an earlier run is
+    read back from there (grader/cache.py) instead of through jupytext."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -102,12 +104,31 @@ def read_source(path: Path | str) -> SourceNotebook:
     with _parsed_lock:
         parsed = _parsed.get(key)
     if parsed is None:
-        parsed = _parse_source(path, text)
+        parsed = _parse_kept(path, text, cache_dir)
         with _parsed_lock:
             if len(_parsed) > 64:
                 _parsed.clear()
             _parsed[key] = parsed
     return copy.deepcopy(parsed)
+
+
+def _parse_kept(path: Path, text: str, cache_dir: Path | None) -> SourceNotebook:
+    if cache_dir is None or path.suffix != ".py":
+        return _parse_source(path, text)
+    from grader import cache
+    stem = f"{path.parent.name}-{path.stem}"
+    name = f"{stem}-{cache.key(str(path.resolve()), text)}"
+    kept = cache.read(cache_dir, name)
+    if kept is not None:
+        notebook = nbformat.from_dict(kept["notebook"])
+        cells = [SourceCell(index=i, cell=c, line=line, body_line=body_line)
+                 for i, (c, (line, body_line)) in enumerate(zip(notebook.cells, kept["lines"]))]
+        return SourceNotebook(path=path, notebook=notebook, cells=cells, text=text)
+    parsed = _parse_source(path, text)
+    cache.write(cache_dir, name, {"notebook": parsed.notebook,
+                                  "lines": [(c.line, c.body_line) for c in parsed.cells]},
+                replaces=f"{stem}-")
+    return parsed
 
 
 def _parse_source(path: Path, text: str) -> SourceNotebook:

@@ -77,7 +77,7 @@ def combined_digest(references: list[Reference]) -> str:
 def references_for(course: Course, module_id: str, *, isolation: str = "auto"
                    ) -> tuple[list[Module], list[Reference]]:
     """Every notebook of the module and its reference (cached; computed if stale)."""
-    notebooks = load_notebooks(course.root, module_id)
+    notebooks = load_notebooks(course.root, module_id, course=course)
     engine = None
     refs = []
     try:
@@ -114,14 +114,18 @@ def handed_out(course: Course, module: Module, built: NotebookNode) -> NotebookN
 
 def open_assignment(course: Course, module_id: str, *, timeout_s: float | None = None,
                     memory_mb: int | None = None, isolation: str = "auto",
-                    references: list[Reference] | None = None) -> AssignmentContext:
-    notebooks = load_notebooks(course.root, module_id)
+                    references: list[Reference] | None = None,
+                    engine: Engine | None = None) -> AssignmentContext:
+    """The contexts of an assignment's notebooks, sharing one engine (`engine` if given:
+    launched already, and owned by the contexts from here on)."""
+    notebooks = load_notebooks(course.root, module_id, course=course)
     if len(notebooks) == 1:
         ctx = open_context(course, module_id, timeout_s=timeout_s, memory_mb=memory_mb,
-                           isolation=isolation, reference=references[0] if references else None)
+                           isolation=isolation, reference=references[0] if references else None,
+                           engine=engine)
         ctx.released = handed_out(course, ctx.module, ctx.released)
         return AssignmentContext([ctx])
-    engine = engine_for(course, module_id, isolation=isolation)
+    engine = engine or engine_for(course, module_id, isolation=isolation)
     engine.start()
     try:
         contexts = []

@@ -1,12 +1,13 @@
 """The `grader lint` entry point behind the click command: find sources, lint, report."""
 from __future__ import annotations
 
+import hashlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from grader.errors import ConfigError
+from grader.errors import ConfigError, GraderError
 from grader.lint.fix import fix_file
 from grader.lint.problems import Problem
 from grader.lint.scan import UnreadableSource
@@ -111,6 +112,33 @@ def _print_problems(problems: Sequence[Problem], out: TextIO, color: bool) -> No
         console.print(styled)
 
 
+def _known_clean(course: Path, path: Path) -> bool:
+    """Whether this exact source linted without errors before (build/lint, grader/cache.py);
+    if not, lint it now and remember a clean result."""
+    from grader import cache
+    from grader.lint import lint_file
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return False
+    folder = _build_dir(course) / "lint"
+    name = f"{path.stem}-{cache.key(str(path.resolve()), hashlib.sha256(data).hexdigest())}"
+    if cache.read(folder, name) is not None:
+        return True
+    if any(found.is_error for found in lint_file(path)):
+        return False
+    cache.write(folder, name, "clean", replaces=f"{path.stem}-")
+    return True
+
+
+def _build_dir(course: Path) -> Path:
+    from grader.course import COURSE_FILE, load_course
+    try:
+        return load_course(course).build_dir if (course / COURSE_FILE).is_file() else course / "build"
+    except GraderError:
+        return course / "build"
+
+
 def refuse_on_errors(*, course: Path, module_ids: Sequence[str], command: str) -> None:
     """Lint every source of `module_ids` and raise SourceProblems on any error.
 
@@ -129,7 +157,8 @@ def refuse_on_errors(*, course: Path, module_ids: Sequence[str], command: str) -
         if not folder.is_dir():
             raise ConfigError(f"module {module_id!r} has no folder {folder}")
         paths += _sources_in(_shown(folder))
-    errors = [found for path in paths for found in lint_file(path) if found.is_error]
+    errors = [found for path in paths if not _known_clean(course, path)
+              for found in lint_file(path) if found.is_error]
     if errors:
         files = len({found.path for found in errors})
         raise SourceProblems(

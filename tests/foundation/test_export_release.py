@@ -151,12 +151,12 @@ def test_grading_keeps_the_release_it_builds_until_its_inputs_change(course_root
     assert first.stdout.split() == ["True", "True"], first.stderr
     second = run()
     assert second.stdout.split() == ["False", "True"], second.stderr   # from the cache
-    kept = list((course_root / "build" / "releases").glob("02_activations-*.ipynb"))
+    kept = list((course_root / "build" / "releases").glob("02_activations-*.json"))
     assert len(kept) == 1
     source = next((course_root / "source" / "02_activations").glob("*_dev.py"))
     source.write_text(source.read_text(encoding="utf-8").replace(
         "# %%", "# %%\n# a changed comment", 1), encoding="utf-8")
     third = run()
     assert third.stdout.split() == ["True", "True"], third.stderr       # rebuilt
-    assert list((course_root / "build" / "releases").glob("02_activations-*.ipynb")) != kept
-    assert len(list((course_root / "build" / "releases").glob("02_activations-*.ipynb"))) == 1
+    assert list((course_root / "build" / "releases").glob("02_activations-*.json")) != kept
+    assert len(list((course_root / "build" / "releases").glob("02_activations-*.json"))) == 1
