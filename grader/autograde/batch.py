@@ -230,15 +230,29 @@ def grade_module(course: Course, module_id: str, *, students: list[str] | None =
                  memory_mb: int | None = None, force: bool = False, outputs: Outputs,
                  on_progress: Callable[[str, int, int], None] = lambda *a: None,
                  isolation: str = "auto") -> ModuleSummary:
-    plan = plan_module(course, module_id, students=students, force=force, isolation=isolation)
-    module, summary, todo_list = plan.module, plan.summary, plan.todo
+    # the engines warm up (half a second each) while the submissions are planned
+    engines = [engine_for(course, module_id, isolation=isolation).launch()
+               for _ in range(max(1, workers or os.cpu_count() or 1))]
+    try:
+        plan = plan_module(course, module_id, students=students, force=force,
+                           isolation=isolation)
+        todo_list = plan.todo
+        n = max(1, min(len(engines), len(todo_list)))
+        for spare in engines[n:] if todo_list else engines:
+            spare.close()
+        del engines[n if todo_list else 0:]
+    except BaseException:
+        for engine in engines:
+            engine.close()
+        raise
+    module, summary = plan.module, plan.summary
     on_progress(module_id, 0, len(todo_list))
     if not todo_list:
         return plan.finish()
-    n = max(1, min(workers or os.cpu_count() or 1, len(todo_list)))
     contexts = open_contexts(n, lambda: open_assignment(
         course, module_id, timeout_s=timeout_s, memory_mb=memory_mb,
-        references=plan.references or [plan.reference], isolation=isolation))
+        references=plan.references or [plan.reference], isolation=isolation,
+        engine=engines.pop()))
     todo: queue.Queue[Submission | None] = queue.Queue()
     for s in todo_list:
         todo.put(s)

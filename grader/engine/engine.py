@@ -48,16 +48,26 @@ class Engine:
         self.isolation: IsolationReport | None = None
         self.preload_warnings: list[str] = []
         self._proc: subprocess.Popen[bytes] | None = None
+        self._ready = False          # the zygote answered its init (warm, or failed)
         self._lock = threading.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------
+    def launch(self) -> "Engine":
+        """Start the zygote without waiting for it to be warm (`start()` waits), so that
+        its warm-up (half a second: IPython, numpy) overlaps the caller's own work."""
+        with self._lock:
+            if self._proc is None or self._proc.poll() is not None:
+                self._launch()
+        return self
+
     def start(self) -> None:
         with self._lock:
-            if self._proc is not None and self._proc.poll() is None:
-                return
-            self._start()
+            if self._proc is None or self._proc.poll() is not None:
+                self._launch()
+            if not self._ready:
+                self._await_ready()
 
-    def _start(self) -> None:
+    def _launch(self) -> None:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_PACKAGE_ROOT), env.get("PYTHONPATH")]))
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -74,16 +84,21 @@ class Engine:
                 "preload": self.preload, "isolation": self.isolation_requested, "hide": self.hide,
                 "grace_s": self.interrupt_grace_s, "max_restarts": self.max_restarts,
                 "fast_path": self.fast_path}
-        reply = self._exchange(init)
+        self._ready = False
+        self._exchange(init, receive=False)
+
+    def _await_ready(self) -> None:
+        reply = self._exchange()
         if reply[0] == "error":
             self._terminate()
             cls = IsolationUnavailable if "isolation" in reply[1] else EngineError
             raise cls(f"the engine's zygote failed to start: {reply[1]}")
         _, self.isolation, self.preload_warnings = reply
+        self._ready = True
         for w in self.preload_warnings:
             log.warning("%s", w)
 
-    def _exchange(self, *msgs: Any, timeout_s: float | None = None) -> Any:
+    def _exchange(self, *msgs: Any, timeout_s: float | None = None, receive: bool = True) -> Any:
         assert self._proc is not None and self._proc.stdin is not None and self._proc.stdout is not None
         try:
             for msg in msgs:
@@ -98,7 +113,7 @@ class Engine:
                 self._terminate()
                 raise EngineError(f"the job did not finish within {timeout_s:g} s, although "
                                   "every deadline should have ended it; the engine was restarted")
-            return recv_pickle(self._proc.stdout.fileno())
+            return recv_pickle(self._proc.stdout.fileno()) if receive else None
         except (EOFError, BrokenPipeError, OSError) as exc:
             self._terminate()
             raise ZygoteError(f"the engine's zygote died: {exc}") from exc
@@ -145,7 +160,12 @@ class Engine:
 
     def close(self) -> None:
         with self._lock:
-            if self._proc is not None and self._proc.poll() is None:
+            if self._proc is not None and self._proc.poll() is None and not self._ready:
+                try:   # launched, still warming up: nothing of it to keep (no job, no
+                    os.killpg(self._proc.pid, signal.SIGKILL)   # sandbox); its temp
+                except ProcessLookupError:   # folder goes when the next template starts
+                    pass
+            elif self._proc is not None and self._proc.poll() is None:
                 try:
                     assert self._proc.stdin is not None
                     send_pickle(self._proc.stdin.fileno(), ("close",))

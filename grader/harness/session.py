@@ -75,10 +75,12 @@ class GradingContext:
 
 def open_context(course: Course, module_id: str, *, timeout_s: float | None = None,
                  memory_mb: int | None = None, isolation: str = "auto",
-                 reference: Reference | None = None) -> GradingContext:
-    """Start an engine for the module; compute (or load) the reference with it."""
+                 reference: Reference | None = None, engine: Engine | None = None
+                 ) -> GradingContext:
+    """Start an engine for the module (or take `engine`, launched already, to own it);
+    compute (or load) the reference with it."""
     module = load_module(course.root, module_id, course=course)
-    engine = engine_for(course, module_id, isolation=isolation)
+    engine = engine or engine_for(course, module_id, isolation=isolation)
     engine.start()
     try:
         ref = reference or reference_for(course, module, lambda: _Borrowed(engine))
