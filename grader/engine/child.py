@@ -60,6 +60,7 @@ def run_spare(t: Template, sock: int, cgroup_folders: list[str]) -> None:
         os.closerange(3, sock)   # the template's channels and whatever job it serves
         os.closerange(sock + 1, max(65536, os.sysconf("SC_OPEN_MAX")))
         isolation.set_parent_death_signal()
+        isolation.set_process_name("grader-spare")
         for folder in cgroup_folders:
             with open(os.path.join(folder, "cgroup.procs"), "w") as f:
                 f.write(str(os.getpid()))
@@ -99,6 +100,7 @@ def run_child(t: Template, cmd_r: int, ev_w: int, pid_w: int) -> None:
             write_all(pid_w, f"exit {info.si_code} {info.si_status}\n".encode())
             os._exit(0)
         isolation.set_parent_death_signal()
+        isolation.set_process_name("grader-kernel")
         os.close(pid_w)
         if namespaced:
             owner = (isolation.SANDBOX_UID, isolation.SANDBOX_GID) if t.mode == "namespaces" else None

@@ -260,10 +260,9 @@ class Sandbox:
 
     def kill(self) -> None:
         """Kill every process of the sandbox (cgroup, namespace init, tree)."""
-        if self.cgroup is not None:
-            self.cgroup.kill()
+        emptied = self.cgroup is not None and self.cgroup.kill()
         self._signal(signal.SIGKILL)
-        if self.cpid is not None:
+        if self.cpid is not None and not emptied:   # no cgroup: look for them in /proc
             for pid in isolation.descendants(self.cpid):
                 try:
                     os.kill(pid, signal.SIGKILL)

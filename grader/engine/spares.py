@@ -31,6 +31,7 @@ class Spares:
         self.pid: int | None = None
         self.sock: socket.socket | None = None
         self.cgroup: Cgroup | None = None
+        self.handed: list[tuple[int, Cgroup | None]] = []   # to the current job
 
     def refill(self) -> None:
         """Fork a spare if there is none."""
@@ -63,8 +64,17 @@ class Spares:
                 self._discard(pid, sock, cgroup)
                 continue
             sock.close()
+            self.handed.append((pid, cgroup))
             return pid, cgroup.name if cgroup else None
         raise OSError("the template could not hand over a sandbox child")
+
+    def clean_up_job(self) -> None:
+        """After a job's supervisor ended: remove the cgroups of the sandboxes it was
+        handed if it did not (it died first), killing what is in them."""
+        handed, self.handed = self.handed, []
+        for _, cgroup in handed:
+            if cgroup is not None and any(os.path.isdir(f) for f in cgroup.folders):
+                cgroup.remove()
 
     def _discard(self, pid: int, sock: socket.socket, cgroup: Cgroup | None) -> None:
         sock.close()

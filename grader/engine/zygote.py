@@ -142,6 +142,7 @@ def main() -> None:
     sys.stdout = sys.stderr
     from .child import Template
 
+    isolation.set_process_name("grader-zygote")
     init = recv_pickle(proto_in)
     try:
         mode, notes = resolve_isolation(init.get("isolation", "auto"))
@@ -166,47 +167,47 @@ def main() -> None:
     except BaseException as exc:
         send_pickle(proto_out, ("error", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
         return
-    send_pickle(proto_out, ("ready", report, warnings))
+    from .spares import Spares
+    spares = Spares(template, layout)
     try:
-        serve(template, report, layout, init, proto_in, proto_out)
+        spares.refill()   # before "ready": a warm engine always has its next sandbox child
+        send_pickle(proto_out, ("ready", report, warnings))
+        serve(template, report, spares, init, proto_in, proto_out)
     finally:
+        spares.close()
         import shutil
         shutil.rmtree(ipython_dir, ignore_errors=True)
 
 
-def serve(template: Any, report: IsolationReport, layout: Any, init: dict[str, Any],
+def serve(template: Any, report: IsolationReport, spares: Any, init: dict[str, Any],
           proto_in: int, proto_out: int) -> None:
-    """One job at a time: fork its supervisor, which reads the job itself, then fork the
-    sandboxes it asks for. The template never reads a byte of job data."""
+    """One job at a time: fork its supervisor, which reads the job itself, then hand it
+    the sandbox children it asks for. The template never reads a byte of job data."""
     import socket
 
-    from .spares import Spares
-    spares = Spares(template, layout)
-    try:
-        spares.refill()
-        while True:
-            try:
-                msg = recv_pickle(proto_in)
-            except EOFError:
-                return
-            if msg[0] == "close":
-                return
-            if msg[0] != "job":
-                continue
-            mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-            spid = os.fork()
-            if spid == 0:
-                mine.close()
-                _supervise(theirs, template, report, layout, init, proto_in, proto_out)
-            theirs.close()
-            status = _fork_sandboxes(mine, spid, spares)
+    layout = spares.layout
+    while True:
+        try:
+            msg = recv_pickle(proto_in)
+        except EOFError:
+            return
+        if msg[0] == "close":
+            return
+        if msg[0] != "job":
+            continue
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        spid = os.fork()
+        if spid == 0:
             mine.close()
-            _sweep(keep=spares.pid)
-            remove_stale_folders(spid)   # the supervisor's, if it was killed before its cleanup
-            if status != 0:
-                send_pickle(proto_out, ("error", f"the job's supervisor died (status {status})", ""))
-    finally:
-        spares.close()
+            _supervise(theirs, template, report, layout, init, proto_in, proto_out)
+        theirs.close()
+        status = _fork_sandboxes(mine, spid, spares)
+        mine.close()
+        spares.clean_up_job()
+        _sweep(keep=spares.pid)
+        if status != 0:   # it died before its own clean-up (its temp folder) and reply
+            remove_stale_folders(spid)
+            send_pickle(proto_out, ("error", f"the job's supervisor died (status {status})", ""))
 
 
 def _supervise(sock: Any, template: Any, report: IsolationReport, layout: Any,
@@ -215,6 +216,7 @@ def _supervise(sock: Any, template: Any, report: IsolationReport, layout: Any,
     code = 0
     try:
         from .supervisor import SupervisorContext, serve_job
+        isolation.set_process_name("grader-super")
         isolation.set_parent_death_signal()
         job = recv_pickle(proto_in)
         ctx = SupervisorContext(sock=sock, template_pid=os.getppid(), mode=template.mode,

@@ -86,10 +86,21 @@ def host_state() -> dict:
 def descendants() -> int:
     """Processes below this test process: the engines' template processes and every
     sandbox they forked (orphans are reparented to the subreaper template)."""
+    return len(descendant_names())
+
+
+def descendant_names() -> list[str]:
+    """pid:name:status (the engine names its processes by role) of each one below us."""
+    found = []
     try:
-        return len(psutil.Process(os.getpid()).children(recursive=True))
+        for proc in psutil.Process(os.getpid()).children(recursive=True):
+            try:
+                found.append(f"{proc.pid}:{proc.name()}:{proc.status()}")
+            except psutil.Error:
+                pass
     except psutil.Error:
-        return 0
+        pass
+    return found
 
 
 def beside(grade, attacker_ctx, attack_nb, neighbour_ctx, neighbour_nb, delay_s: float = 1.5):
@@ -123,7 +134,8 @@ def assert_neighbours_unharmed(neighbours: list[dict]) -> None:
 
 def assert_host_recovered(before: dict) -> None:
     assert wait_until(lambda: descendants() <= before["descendants"], 10), (
-        f"{descendants()} processes below the test process (before: {before['descendants']})")
+        f"{descendants()} processes below the test process (before: {before['descendants']}): "
+        f"{descendant_names()}")
     assert subprocess.run(["true"]).returncode == 0, "the host cannot start a process"
     # generous margins: other work may share this machine
     assert shutil.disk_usage("/tmp").free > before["disk_free"] - (1 << 30), "the host lost disk"
