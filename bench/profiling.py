@@ -87,7 +87,6 @@ def profile_batch(course: Any, students: list[str], out: Path) -> dict[str, Any]
     parts = [("student cells running in the kernel", cells_s),
              ("graded calls (trusted driver, assessments, unit tests)", calls_s),
              ("sandbox start: fork, cgroup, namespaces, root, copy-in", timed("sandbox")),
-             ("sandbox tear-down: kill, cgroup removal", timed("teardown")),
              ("engine round trip (job and result, supervisor fork)",
               max(0.0, engine_s - in_sandbox_s))]
     parts += [(label, _cumulative(stats, name, suffix)) for label, name, suffix in HOST_PARTS]

@@ -160,6 +160,7 @@ class Cgroup:
                 except OSError:
                     pass
         end = time.monotonic() + timeout_s
+        pause = 0.0002   # dying processes leave within a millisecond or two
         while True:
             left = self.pids()
             if not left:
@@ -171,7 +172,8 @@ class Cgroup:
                     pass
             if time.monotonic() > end:
                 return False
-            time.sleep(0.002)
+            time.sleep(pause)
+            pause = min(pause * 2, 0.005)
 
     @staticmethod
     def _empty(folder: str) -> None:
@@ -184,14 +186,15 @@ class Cgroup:
     def remove(self) -> None:
         self.kill()
         for folder in self.folders:
-            end = time.monotonic() + 5
+            end, pause = time.monotonic() + 5, 0.0002
             while os.path.isdir(folder):
                 try:
                     os.rmdir(folder)
                 except OSError:
                     if time.monotonic() > end:
                         break
-                    time.sleep(0.005)
+                    time.sleep(pause)
+                    pause = min(pause * 2, 0.005)
 
 
 STALE = re.compile(r"^(?:sandbox|job)-(\d+)-\d+$")

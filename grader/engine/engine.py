@@ -49,6 +49,7 @@ class Engine:
         self.preload_warnings: list[str] = []
         self._proc: subprocess.Popen[bytes] | None = None
         self._ready = False          # the zygote answered its init (warm, or failed)
+        self._job_seq = 0            # replies carry their job's number
         self._lock = threading.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -135,8 +136,11 @@ class Engine:
         with self._lock:
             # the template forks the job's supervisor, which reads the job itself
             budget = job.limits.submission_timeout_s
-            reply = self._exchange(("job",), job,
+            self._job_seq += 1
+            reply = self._exchange(("job", self._job_seq), job,
                                    timeout_s=budget + self.watchdog_slack_s if budget else None)
+            while reply[-1] != self._job_seq:   # a late error about an earlier job
+                reply = self._exchange(timeout_s=budget + self.watchdog_slack_s if budget else None)
         if reply[0] == "error":
             raise EngineError(f"the engine failed while running a job: {reply[1]}\n{reply[2]}")
         result: RunResult = reply[1]

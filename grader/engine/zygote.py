@@ -195,25 +195,39 @@ def serve(template: Any, report: IsolationReport, spares: Any, init: dict[str, A
             return
         if msg[0] != "job":
             continue
+        seq = msg[1] if len(msg) > 1 else None
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         spid = os.fork()
         if spid == 0:
             mine.close()
-            _supervise(theirs, template, report, layout, init, proto_in, proto_out)
+            _supervise(theirs, template, report, layout, init, proto_in, proto_out, seq)
         theirs.close()
-        status = _fork_sandboxes(mine, spid, spares)
+        status, replied = _fork_sandboxes(mine, spid, spares)
         mine.close()
         spares.clean_up_job()
         _sweep(keep=spares.pid)
-        if status != 0:   # it died before its own clean-up (its temp folder) and reply
+        if status != 0:   # it died before its own clean-up (its temp folder)
             remove_stale_folders(spid)
-            send_pickle(proto_out, ("error", f"the job's supervisor died (status {status})", ""))
+        if status != 0 and not replied:
+            send_pickle(proto_out, ("error", f"the job's supervisor died (status {status})",
+                                    "", seq))
 
 
 def _supervise(sock: Any, template: Any, report: IsolationReport, layout: Any,
-               init: dict[str, Any], proto_in: int, proto_out: int) -> None:
-    """In the supervisor: read the job, run it, reply. Never returns."""
+               init: dict[str, Any], proto_in: int, proto_out: int, seq: Any) -> None:
+    """In the supervisor: read the job, run it, reply, tear down. Never returns.
+
+    Replies carry the job's number, so an error the template sends for a supervisor
+    that died after its reply can never be taken for the next job's."""
     code = 0
+    replied = False
+
+    def reply(result: Any) -> None:
+        nonlocal replied
+        send_pickle(proto_out, ("result", result, seq))
+        replied = True
+        sock.send(b"replied")   # the template sends no error for us from now on
+
     try:
         from .supervisor import SupervisorContext, serve_job
         isolation.set_process_name("grader-super")
@@ -224,23 +238,26 @@ def _supervise(sock: Any, template: Any, report: IsolationReport, layout: Any,
                                 grace_s=float(init.get("grace_s", 2.0)),
                                 max_restarts=int(init.get("max_restarts", 8)))
         try:
-            result = serve_job(ctx, job)
+            serve_job(ctx, job, reply)
         except BaseException as exc:
-            send_pickle(proto_out, ("error", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
-        else:
-            send_pickle(proto_out, ("result", result))
+            if not replied:
+                send_pickle(proto_out, ("error", f"{type(exc).__name__}: {exc}",
+                                        traceback.format_exc(), seq))
+                replied = True
+                sock.send(b"replied")
     except BaseException:
         code = 70
     os._exit(code)
 
 
-def _fork_sandboxes(sock: Any, spid: int, spares: Any) -> int:
+def _fork_sandboxes(sock: Any, spid: int, spares: Any) -> tuple[int, bool]:
     """Hand the supervisor a sandbox child per request (the spare, engine/spares.py),
-    until it ends; its exit status."""
+    until it ends: (its exit status, whether it replied to the caller)."""
     import select
     import socket
 
     status: int | None = None
+    replied = False
     while True:
         ready = select.select([sock], [], [], 0.5)[0]
         if ready:
@@ -252,6 +269,9 @@ def _fork_sandboxes(sock: Any, spid: int, spares: Any) -> int:
                 for fd in fds:
                     os.close(fd)
                 break
+            if data == b"replied" and not fds:
+                replied = True
+                continue
             if data != b"fork" or len(fds) != 3:
                 for fd in fds:
                     os.close(fd)
@@ -270,7 +290,7 @@ def _fork_sandboxes(sock: Any, spid: int, spares: Any) -> int:
         status = _reap(spid, status)
     while status is None:
         status = _reap(spid, status, block=True)
-    return status
+    return status, replied
 
 
 def _reap(spid: int, status: int | None, block: bool = False) -> int | None:

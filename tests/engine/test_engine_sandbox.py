@@ -144,10 +144,24 @@ DETACH = ("import subprocess, os\n"
           "    os._exit(0)\n")
 
 
+def _gone_soon(seconds: float = 5.0) -> bool:
+    end = time.monotonic() + seconds
+    while _sleepers():
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 def test_no_process_outlives_the_job(engine: Engine) -> None:
+    """The reply comes first and the sandbox is killed right after (supervisor.serve_job):
+    its processes are gone moments later, and always before the engine's next job."""
     assert not _sleepers()
     res = run(engine, DETACH, "import time; time.sleep(0.2)")
     assert res.cells[0].status == "ok"
+    assert _gone_soon()
+    res = run(engine, DETACH, "import time; time.sleep(0.2)")
+    run(engine, "1")                      # the next job starts once they are gone
     assert not _sleepers()
 
 
