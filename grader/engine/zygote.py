@@ -115,6 +115,10 @@ def warm(init: dict[str, Any]) -> tuple[Any, list[str]]:
     if "numpy" in sys.modules:   # numpy 2 imports these on first use: once here, not per child
         for name in _NUMPY_LAZY:
             importlib.import_module(name)
+        # but each child draws its own numbers, as Python's `random` does after a fork:
+        # else every sandbox and test driver would share the template's "random" state
+        numpy = sys.modules["numpy"]
+        os.register_at_fork(after_in_child=lambda: numpy.random.seed())
     # exercise the run_cell path once (lazy imports, caches), then start clean
     import io
     shell.sink = OutputSink(1 << 20)

@@ -352,3 +352,11 @@ def test_each_sandbox_has_its_own_limited_cgroup_and_stale_groups_go(tmp_path) -
     with Engine(preload=[]) as eng:
         res = eng.run(Job(cells=[Cell("c", hog)], limits=limits))
     assert res.cells[0].status == "crashed", res.cells[0]
+
+
+def test_unseeded_randomness_differs_between_sandboxes(engine: Engine) -> None:
+    """numpy.random is loaded once in the template, but every child reseeds it (and
+    Python's random) from the OS after the fork: no two sandboxes draw the same numbers."""
+    draw = "import numpy as np\nprint(np.random.rand())"
+    seen = {stdout_of(run(engine, draw).cells[0]) for _ in range(3)}
+    assert len(seen) == 3, seen

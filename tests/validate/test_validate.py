@@ -107,7 +107,7 @@ def test_assessment_answer_changing_between_runs(course: TinyCourse):
                 'return {"six": double(3), "noise": float(np.random.rand())}  # unseeded')
     course.release(TINY)
     run = course.validate(TINY)
-    assert run.failed() == {(TINY, "determinism")}
+    assert run.failed() == {(TINY, "determinism")}, run.problems
     assert only_problem(run) == (
         f"{TINY_PY}:{course.header('tiny-assessment')}: {TINY}: 'tiny-assessment' answers "
         "differently on two reference runs: volatile noise (seed the randomness or drop the key)")
