@@ -13,7 +13,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,7 +104,7 @@ def late_checker(course: Course, module_id: str) -> Callable[[Path], tuple]:
     extension from course/extensions.csv when there is one (grader/extensions.py)."""
     extensions = load_extensions(course)
 
-    def check(folder: Path):
+    def late_for(folder: Path):
         """(submitted_at, days_late, penalty_fraction, notice or None)."""
         extension = extensions.get((folder.parent.name, module_id))
         due = due_for(course, module_id, folder.parent.name, extensions)
@@ -115,7 +115,7 @@ def late_checker(course: Course, module_id: str) -> Callable[[Path], tuple]:
                              notice if due is not None else None) if n]
         return (submitted_at, verdict.days_late, verdict.penalty_fraction,
                 "; ".join(notes) or None)
-    return check
+    return late_for
 
 
 class Outputs:
@@ -288,8 +288,3 @@ def grade_module(course: Course, module_id: str, *, students: list[str] | None =
         for ctx in contexts:
             ctx.close()
     return plan.finish()
-
-
-def iter_results(course: Course, module_id: str) -> Iterator[dict[str, Any]]:
-    for path in sorted(course.autograded_dir.glob(f"*/{module_id}/result.json")):
-        yield json.loads(path.read_text(encoding="utf-8"))
