@@ -203,26 +203,11 @@ STALE = re.compile(r"^(?:sandbox|job)-(\d+)-\d+$")
 def remove_stale(layout: Layout) -> None:
     """Remove the groups of templates that are gone (killed before their clean-up);
     a group is named after the template that created it (sandbox-PID-N)."""
+    from .isolation import alive, owned_entries
     for parent in layout.parents.values():
-        try:
-            names = os.listdir(parent)
-        except OSError:
-            continue
-        for name in names:
-            found = STALE.match(name)
-            if found is None or _alive(int(found.group(1))):
-                continue
-            try:
-                Cgroup(layout, name).remove()
-            except OSError:
-                pass
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True
+        for name, pid in owned_entries(parent, STALE):
+            if not alive(pid):
+                try:
+                    Cgroup(layout, name).remove()
+                except OSError:
+                    pass

@@ -15,6 +15,7 @@ import resource
 import signal
 import sys
 from dataclasses import dataclass, field
+from typing import Any
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
@@ -376,6 +377,27 @@ def sandbox_environ(home: str, tmp: str, ipython_dir: str) -> dict[str, str]:
         "GRADER_SELF_CHECK": "1",
     })
     return env
+
+
+def alive(pid: int) -> bool:
+    """Whether process `pid` exists (another user's counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+def owned_entries(folder: str, pattern: Any) -> list[tuple[str, int]]:
+    """(name, pid) of the entries of `folder` named by `pattern` (a compiled regex whose
+    group 1 is the pid of the process that made them): what to clean up after the dead."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    return [(name, int(found.group(1))) for name in names if (found := pattern.match(name))]
 
 
 def descendants(root_pid: int) -> list[int]:

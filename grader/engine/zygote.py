@@ -318,26 +318,9 @@ def remove_stale_folders(owner: int | None = None) -> None:
     import shutil
     pattern = re.compile(r"^grader-(?:job|ipython)-(\d+)-")
     root = tempfile.gettempdir()
-    try:
-        names = os.listdir(root)
-    except OSError:
-        return
-    for name in names:
-        found = pattern.match(name)
-        if not found:
-            continue
-        pid = int(found.group(1))
-        if owner is not None and pid != owner:
-            continue
-        if owner is None:
-            try:
-                os.kill(pid, 0)
-                continue          # still alive
-            except ProcessLookupError:
-                pass
-            except PermissionError:
-                continue          # alive, someone else's
-        shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+    for name, pid in isolation.owned_entries(root, pattern):
+        if (pid == owner) if owner is not None else not isolation.alive(pid):
+            shutil.rmtree(os.path.join(root, name), ignore_errors=True)
 
 
 def _sweep(keep: int | None = None) -> None:
