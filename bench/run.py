@@ -93,19 +93,25 @@ def make_course(n: int) -> tuple[Path, dict[str, str]]:
 
 # -- measuring ---------------------------------------------------------------------------------
 class TreeMemory:
-    """Peak resident memory of a process and its descendants, sampled every 50 ms."""
+    """Peak memory of a process and its descendants, sampled every 50 ms: resident (RSS,
+    which counts a page shared by forked processes once per process) and proportional
+    (PSS: a shared page split among its sharers, so the tree's sum is what it uses)."""
 
     def __init__(self, pid: int, interval_s: float = 0.05):
         import psutil
         self.psutil, self.root = psutil, psutil.Process(pid)
         self.interval_s, self.peak_bytes, self.peak_processes = interval_s, 0, 0
+        self.peak_pss_bytes = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
 
     def _sample(self) -> None:
+        tick = 0
         while not self._stop.is_set():
-            total, count = 0, 0
+            total, pss, count = 0, 0, 0
+            tick += 1   # PSS (page tables walked) every 4th sample: the sampler must not
+            with_pss = tick % 4 == 1   # take much of the CPU it measures
             try:
                 procs = [self.root, *self.root.children(recursive=True)]
             except self.psutil.Error:
@@ -114,15 +120,29 @@ class TreeMemory:
                 try:
                     total += proc.memory_info().rss
                     count += 1
+                    pss += _pss(proc.pid) if with_pss else 0
                 except self.psutil.Error:  # gone, or another uid we may not read
                     pass
             self.peak_bytes = max(self.peak_bytes, total)
+            self.peak_pss_bytes = max(self.peak_pss_bytes, pss)
             self.peak_processes = max(self.peak_processes, count)
             self._stop.wait(self.interval_s)
 
     def stop(self) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def _pss(pid: int) -> int:
+    """A process's proportional set size in bytes (0 if it is gone or not readable)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def timed(cmd: list[str], *, cwd: Path, env: dict[str, str] | None = None,
@@ -143,6 +163,7 @@ def timed(cmd: list[str], *, cwd: Path, env: dict[str, str] | None = None,
                               "stderr_tail": err[-2000:]}
     if sampler:
         record["peak_rss_mb"] = round(sampler.peak_bytes / 2**20, 1)
+        record["peak_pss_mb"] = round(sampler.peak_pss_bytes / 2**20, 1)
         record["peak_processes"] = sampler.peak_processes
     return record
 
@@ -309,15 +330,16 @@ def print_table(results: dict[str, Any]) -> None:
     print(f"\n{results['n']} submissions of {results['module']} "
           f"({', '.join(f'{v} {k}' for k, v in results['mix'].items())}) on {m['cores']} cores, "
           f"Python {m['python']}\n")
-    print("| tool | seconds | submissions/s | peak memory (MB, tree RSS) |")
-    print("|---|---:|---:|---:|")
+    print("| tool | seconds | submissions/s | peak memory (MB, tree RSS) | peak PSS (MB) |")
+    print("|---|---:|---:|---:|---:|")
     labels = {"grader": f"grader autograde --workers {results['workers']}",
               "grader_full_ipython_path": f"grader autograde --workers {results['workers']}, "
                                           "GRADER_FAST_PATH=0 (before)",
               "nbgrader": "nbgrader autograde"}
     for name, t in results["tools"].items():
         label = labels.get(name, name)
-        print(f"| {label} | {t['seconds']:.1f} | {t['per_s']:.2f} | {t['peak_rss_mb']:.0f} |")
+        print(f"| {label} | {t['seconds']:.1f} | {t['per_s']:.2f} | {t['peak_rss_mb']:.0f} | "
+              f"{t.get('peak_pss_mb', 0):.0f} |")
     if "ratio" in results:
         print(f"\nratio (grader / nbgrader throughput): {results['ratio']:.1f}x")
     c = results["check"]
