@@ -10,6 +10,7 @@ from pathlib import Path
 
 from grader.course import Course
 from grader.harness.submitted_files import read_regular, regular_files
+from grader.result import Result
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,8 @@ def folder_digest(folder: Path) -> str:
 def is_up_to_date(course: Course, submission: Submission, source_digest: str) -> bool:
     path = submission.result_path(course)
     try:
-        stored = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return (stored.get("source_digest") == source_digest
-            and stored.get("folder_digest") == folder_digest(submission.folder))
+        stored = Result.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False      # unreadable, or not a result this version writes: grade again
+    return (stored.source_digest == source_digest
+            and stored.folder_digest == folder_digest(submission.folder))
