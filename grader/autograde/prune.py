@@ -17,7 +17,7 @@ def withdrawn_students(course: Course, module_id: str, gradebook: Gradebook | No
     """Students with a result on the module (gradebook or autograded/) but no submission."""
     have = {p.parent.parent.name for p in course.autograded_dir.glob(f"*/{module_id}/result.json")}
     if gradebook is not None:
-        have |= {r["student"] for r in gradebook.results(module_id)}
+        have |= {r.student for r in gradebook.results(module_id)}
     return sorted(s for s in have if submission_gone(course, s, module_id))
 
 

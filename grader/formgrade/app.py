@@ -131,7 +131,7 @@ def make_app(course: Course, gradebook: Gradebook, token: str | None = None) -> 
     names = {s.id: s.name for s in course.roster()}
 
     def results(module: str) -> list[dict[str, Any]]:
-        return gradebook.results(module)
+        return gradebook.records(module)
 
     async def index(request: Request) -> Response:
         rows = []
@@ -216,7 +216,7 @@ def make_app(course: Course, gradebook: Gradebook, token: str | None = None) -> 
 
     async def submission_page(request: Request) -> Response:
         module, student = request.path_params["module"], request.path_params["student"]
-        record = next((r for r in gradebook.results(module, student=student)), None)
+        record = next((r for r in gradebook.records(module, student=student)), None)
         if record is None:
             return _page("not found", "<p>no graded submission</p>", token)
         body = ("<p><a href='/'>all items</a></p>"

@@ -32,7 +32,7 @@ FORMATS = ("csv", "json", "canvas", "lms")    # canvas, lms: grader/gradebook/lm
 
 def grades_table(course: Course, gradebook: Gradebook) -> tuple[list[str], list[list[str]]]:
     """Header and rows of the CSV export."""
-    records = [Result.from_json(record) for record in gradebook.results()]
+    records = gradebook.results()
     by_student: dict[str, dict[str, Result]] = {}
     for record in records:
         by_student.setdefault(record.student, {})[record.module] = record
@@ -94,7 +94,7 @@ def render_csv(course: Course, gradebook: Gradebook) -> str:
 
 def render_json(course: Course, gradebook: Gradebook) -> str:
     roster = roster_ids(course)
-    records = [Result.from_json(record) for record in gradebook.results()]
+    records = gradebook.results()
     results = [{**record.to_json(), "on_roster": on_roster(roster, record.student),
                 "withdrawn": is_withdrawn(course, record)} for record in records]
     document = {"course": course.id, "results": results}

@@ -50,8 +50,7 @@ def _scores(course: Course, gradebook: Gradebook) -> tuple[dict[str, dict[str, R
     """student -> module -> result (withdrawn left out), and the modules with results in
     course order."""
     by_student: dict[str, dict[str, Result]] = {}
-    for record in gradebook.results():
-        result = Result.from_json(record)
+    for result in gradebook.results():
         if not is_withdrawn(course, result):
             by_student.setdefault(result.student, {})[result.module] = result
     graded = {m for theirs in by_student.values() for m in theirs}

@@ -178,8 +178,7 @@ def apply_stored(course: Course, gradebook: Gradebook | None, result: Result) ->
 def stored_results(gradebook: Gradebook, module: str | None = None
                    ) -> dict[tuple[str, str], Result]:
     """(student, module) -> the stored result."""
-    return {(r.student, r.module): r
-            for r in map(Result.from_json, gradebook.results(module))}
+    return {(r.student, r.module): r for r in gradebook.results(module)}
 
 
 # -- entering grades ----------------------------------------------------------------------

@@ -48,8 +48,7 @@ class StatusRow:
 
 def status_rows(course: Course, gradebook: Gradebook) -> list[StatusRow]:
     by_module: dict[str, list[Result]] = {}
-    for record in gradebook.results():
-        result = Result.from_json(record)
+    for result in gradebook.results():
         by_module.setdefault(result.module, []).append(result)
     roster = roster_ids(course)
     rows = []

@@ -284,8 +284,14 @@ class Gradebook:
         self._transact(work)
 
     # -- reading ---------------------------------------------------------------
-    def results(self, module: str | None = None, *, student: str | None = None) -> list[dict[str, Any]]:
-        """The stored result records, by module then student."""
+    def results(self, module: str | None = None, *, student: str | None = None) -> list[Result]:
+        """The stored results, by module then student."""
+        return [Result.from_json(record) for record in self.records(module, student=student)]
+
+    def records(self, module: str | None = None, *, student: str | None = None
+                ) -> list[dict[str, Any]]:
+        """The stored results as result.json holds them (JSON objects), by module then
+        student: for what hands them on as JSON (formgrade's API, exports)."""
         query = select(Submission.result_json).order_by(Submission.module_id, Submission.student_id)
         if module is not None:
             query = query.where(Submission.module_id == module)

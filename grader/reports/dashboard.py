@@ -181,7 +181,7 @@ def build_dashboard(course: Course, gradebook: Gradebook, *, write_feedback_page
     With write_feedback_pages (the default) every stored result's feedback page is
     (re)written first, so each link in the student table resolves.
     """
-    records = [Result.from_json(record) for record in gradebook.results()]
+    records = gradebook.results()
     modules = _module_summaries(course, records)
     # the student table shows the modules that have results (all of them before any)
     shown = [m.id for m in modules if m.n] or [m.id for m in course.modules]

@@ -172,7 +172,7 @@ def test_killed_batch_loses_nothing_and_resumes(course_root):
     assert all(r["score"] == 40 for r in partial.values())
     from grader.gradebook import open_gradebook
     with open_gradebook(course.db_url) as gradebook:   # result.json comes after the row
-        assert set(partial) <= {r["student"] for r in gradebook.results(MODULE)}
+        assert set(partial) <= {r.student for r in gradebook.results(MODULE)}
 
     resumed = grader(course_root, "autograde", MODULE)
     assert resumed.returncode == 0, resumed.stderr

@@ -88,7 +88,7 @@ def test_cluster_results_equal_local_run(course_root: Path) -> None:
                          if got[student].get(k) != v}
             assert not differing and got[student].keys() == record.keys(), (student, differing)
         # the coordinator wrote the gradebook
-        assert {r["student"] for r in gradebook.results(MODULE)} == {"alice", "bob", "dave"}
+        assert {r.student for r in gradebook.results(MODULE)} == {"alice", "bob", "dave"}
         # unchanged submissions are skipped, as in the local batch
         again = grade_module_on_cluster(course, MODULE, scheduler=cluster.scheduler_address,
                                         outputs=Outputs(course, gradebook, feedback=False))

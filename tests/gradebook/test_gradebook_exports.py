@@ -66,7 +66,7 @@ def test_json_export_equals_the_stored_records(course_dir: Path, tmp_path: Path)
                      "mallory": (False, False)}
     assert document["results"] == sorted(records, key=lambda r: r["student"])
     with open_gradebook(load_course(course_dir).db_url) as gradebook:
-        assert document["results"] == gradebook.results()
+        assert document["results"] == gradebook.records()
     document = json.loads(run.stdout)
     # --output writes the file and keeps stdout empty
     target = tmp_path / "out" / "grades.json"

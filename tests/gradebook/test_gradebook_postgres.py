@@ -20,7 +20,7 @@ def test_postgres_round_trip(postgres_url: str) -> None:
         for record in records:
             gradebook.record(record)
         gradebook.record(training_result("bob", "partial"))   # re-record: replaces
-        assert gradebook.results() == sorted(records, key=lambda r: (r["module"], r["student"]))
+        assert gradebook.records() == sorted(records, key=lambda r: (r["module"], r["student"]))
         with gradebook.engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM submissions")).scalar_one() == 4
             assert conn.execute(text("SELECT count(*) FROM item_results")).scalar_one() == 16
@@ -33,4 +33,4 @@ def test_postgres_round_trip(postgres_url: str) -> None:
         assert gradebook.runs()[-1].n_failed == 1
     # a second connection (new engine) sees the committed data
     with open_gradebook(postgres_url) as again:
-        assert [r["student"] for r in again.results(MODULE)] == ["alice", "bob", "carol", "mallory"]
+        assert [r.student for r in again.results(MODULE)] == ["alice", "bob", "carol", "mallory"]

@@ -27,9 +27,10 @@ def test_record_and_round_trip(sqlite_url: str) -> None:
     with open_gradebook(sqlite_url) as gradebook:
         for record in records:
             gradebook.record(record)
-        stored = gradebook.results()
+        stored = gradebook.records()
         assert stored == sorted(records, key=lambda r: (r["module"], r["student"]))
-        assert gradebook.results(MODULE, student="bob") == [training_result("bob", "partial")]
+        assert gradebook.records(MODULE, student="bob") == [training_result("bob", "partial")]
+        assert gradebook.results(MODULE, student="bob")[0].score == training_result("bob", "partial")["score"]
         assert gradebook.results("01_tensor") == []
         assert count(gradebook, Submission) == 4
         assert count(gradebook, ItemResult) == 16
@@ -52,7 +53,7 @@ def test_rerecord_replaces_without_duplicates(sqlite_url: str) -> None:
         regraded = training_result("bob", "full")
         regraded["items"] = regraded["items"][:3]          # an item fewer this time
         gradebook.record(regraded)
-        assert gradebook.results() == [regraded]
+        assert gradebook.records() == [regraded]
         assert count(gradebook, Submission) == 1
         assert count(gradebook, ItemResult) == 3
         with gradebook._reader() as session:
@@ -61,7 +62,7 @@ def test_rerecord_replaces_without_duplicates(sqlite_url: str) -> None:
             assert submission.submitted_at.isoformat() == "2026-11-09T21:14:03+00:00"
     # and reopening the file keeps exactly that
     with open_gradebook(sqlite_url) as again:
-        assert again.results() == [regraded]
+        assert again.records() == [regraded]
 
 
 def test_roster_runs_and_unknown_students(sqlite_url: str) -> None:
@@ -106,7 +107,7 @@ def test_a_batch_is_one_transaction_and_the_last_result_of_a_student_wins(sqlite
         regraded["items"] = regraded["items"][:2]
         gradebook.record_many([training_result("alice", "full"), training_result("bob", "crashed"),
                                regraded, training_result("mallory", "crashed")])
-        stored = {r["student"]: r for r in gradebook.results()}
+        stored = {r["student"]: r for r in gradebook.records()}
         assert stored == {"alice": training_result("alice", "full"), "bob": regraded,
                           "carol": training_result("carol", "late"),
                           "mallory": training_result("mallory", "crashed")}
@@ -119,7 +120,7 @@ def test_a_batch_is_one_transaction_and_the_last_result_of_a_student_wins(sqlite
         broken["score"] = "forty"
         with pytest.raises(GradebookError, match="score"):
             gradebook.record_many([training_result("erin"), broken])
-        assert {r["student"] for r in gradebook.results()} == {"alice", "bob", "carol", "mallory"}
+        assert {r.student for r in gradebook.results()} == {"alice", "bob", "carol", "mallory"}
 
 
 # -- several processes at once ----------------------------------------------------
@@ -144,8 +145,8 @@ def _reader(url: str, stop, reads, errors) -> None:
             while not stop.is_set() or done < 3:
                 records = gradebook.results(MODULE)
                 for record in records:
-                    assert record["module"] == MODULE and len(record["items"]) == 4, record
-                assert len({r["student"] for r in records}) == len(records)
+                    assert record.module == MODULE and len(record.items) == 4, record
+                assert len({r.student for r in records}) == len(records)
                 done += 1
                 time.sleep(0.02)
         reads.put(done)
@@ -173,5 +174,5 @@ def test_readers_and_writer_in_parallel_processes(sqlite_url: str) -> None:
     assert all(p.exitcode == 0 for p in readers + writers), [p.exitcode for p in readers + writers]
     assert sum(reads.get(timeout=5) for _ in readers) >= 6
     with open_gradebook(sqlite_url) as gradebook:
-        assert sorted(r["student"] for r in gradebook.results()) == STUDENTS
+        assert sorted(r.student for r in gradebook.results()) == STUDENTS
         assert count(gradebook, ItemResult) == 4 * len(STUDENTS)
