@@ -43,10 +43,10 @@ def read(folder: Path, name: str) -> Any | None:
 
 def write(folder: Path, name: str, value: Any, *, replaces: str | None = None) -> None:
     """Store entry `name`; entries whose names start with `replaces` go (superseded)."""
-    if replaces:
-        for old in folder.glob(f"{replaces}*.json"):
-            old.unlink(missing_ok=True)
     try:
+        if replaces:
+            for old in folder.glob(f"{replaces}*.json"):
+                old.unlink(missing_ok=True)
         write_atomic(folder / f"{name}.json", json.dumps(value))
     except OSError:
         pass   # a read-only build folder: the value is computed again next time

@@ -49,3 +49,16 @@ def test_a_clean_lint_is_kept_but_a_source_edited_after_it_is_linted_again(cours
         with pytest.raises(SourceProblems):
             refuse_on_errors(course=course_root, module_ids=["02_activations"],
                              command="autograde")
+
+
+
+def test_a_build_folder_that_refuses_writes_only_costs_time(course_root) -> None:
+    """Nothing can be kept (build/sources and build/lint are files, so even root cannot
+    write below them): the source is parsed and linted again each time, without error."""
+    (course_root / "build").mkdir(exist_ok=True)
+    for name in ("sources", "lint"):
+        (course_root / "build" / name).write_text("not a folder", encoding="utf-8")
+    for _ in range(2):
+        used_jupytext, read = read_in_new_process(course_root)
+        assert used_jupytext == "True" and read
+        refuse_on_errors(course=course_root, module_ids=["02_activations"], command="autograde")
