@@ -14,6 +14,7 @@ import pytest
 from grader.harness.grade import Graded, grade_submission
 from grader.harness.session import GradingContext
 from grader.result import Result
+from grader.synth import append_code
 
 MODULE = "09_training"
 NOTEBOOK = "training_dev.ipynb"
@@ -88,6 +89,14 @@ class Grader:
         score = _HONEST[key]
         assert score < FULL, "the baseline already earns full marks: the test cannot fail"
         return score
+
+    def attack(self, ctx: GradingContext, nb: Any, code: str) -> dict:
+        """Grade `nb` with the attack `code` appended; it must earn exactly the honest
+        baseline's score. The result, for further checks."""
+        honest = self.honest(ctx, nb)
+        result = self(ctx, append_code(nb, code))
+        assert_honest(result, honest)
+        return result
 
 
 _HONEST: dict[tuple[int, str], float] = {}

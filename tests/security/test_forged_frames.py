@@ -212,9 +212,7 @@ def test_forged_frames_from_inside_the_graded_call(training, grade, broken_mse, 
               "    _attack()\n"
               "    return _orig_call(self, y_pred, y_true)\n"
               "MeanSquaredError.__call__ = _call\n")
-    honest = grade.honest(training, broken_mse)
-    result = grade(training, append_code(broken_mse, attack))
-    assert_honest(result, honest)
+    grade.attack(training, broken_mse, attack)
 
 
 TIMEOUT_S = 3.0

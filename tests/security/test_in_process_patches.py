@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from grader.synth import append_code
-from security_helpers import FORGE, TEST, assert_honest, items
+from security_helpers import FORGE, TEST, items
 
 
 RUNNER_SEND_VIA_SYS_MODULES = FORGE + '''
@@ -95,9 +95,7 @@ for _name, _mod in list(sys.modules.items()):
                          ids=["sys.modules", "object.__subclasses__", "encode_event",
                               "every-grader-function"])
 def test_patching_the_harness_in_the_kernel_forges_nothing(training, grade, broken_mse, attack):
-    honest = grade.honest(training, broken_mse)
-    result = grade(training, append_code(broken_mse, attack))
-    assert_honest(result, honest)
+    result = grade.attack(training, broken_mse, attack)
     assert items(result)[TEST]["score"] == 0
 
 
@@ -187,9 +185,7 @@ builtins.len = lambda obj: 1 if type(obj) is list and _len(obj) == 2 else _len(o
 @pytest.mark.parametrize("name", list(LEN_PATCHES))
 def test_patching_len_does_not_pass_a_wrong_trainer(training, grade, broken_trainer, name):
     """`assert len(trainer.metrics) == 1`: the Trainer keeps two metrics."""
-    honest = grade.honest(training, broken_trainer)
-    result = grade(training, append_code(broken_trainer, LEN_PATCHES[name]))
-    assert_honest(result, honest)
+    grade.attack(training, broken_trainer, LEN_PATCHES[name])
 
 
 NEUTRAL_PATCHES = {
@@ -224,9 +220,7 @@ builtins.print = lambda *a, **k: None
 
 @pytest.mark.parametrize("name", list(NEUTRAL_PATCHES))
 def test_patching_exceptions_and_comparisons_forges_nothing(training, grade, broken_mse, name):
-    honest = grade.honest(training, broken_mse)
-    result = grade(training, append_code(broken_mse, NEUTRAL_PATCHES[name]))
-    assert_honest(result, honest)
+    grade.attack(training, broken_mse, NEUTRAL_PATCHES[name])
 
 
 def test_patching_the_helper_globals_through_the_frames_of_the_test(training, grade, broken_mse):
@@ -249,6 +243,4 @@ def _call(self, y_pred, y_true):
     return _orig_call(self, y_pred, y_true)
 MeanSquaredError.__call__ = _call
 '''
-    honest = grade.honest(training, broken_mse)
-    result = grade(training, append_code(broken_mse, attack))
-    assert_honest(result, honest)
+    grade.attack(training, broken_mse, attack)

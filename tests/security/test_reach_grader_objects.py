@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader.synth import append_code
-from security_helpers import FORGE, TEST, assert_honest, items
+from security_helpers import FORGE, TEST, items
 
 # What an attacker does with any grader object it gets hold of: make it report passes.
 TAMPER = FORGE + '''
@@ -162,9 +161,7 @@ ATTACKS = {
 
 @pytest.mark.parametrize("name", list(ATTACKS))
 def test_reaching_grader_objects_forges_nothing(training, grade, broken_mse, name):
-    honest = grade.honest(training, broken_mse)
-    result = grade(training, append_code(broken_mse, ATTACKS[name]))
-    assert_honest(result, honest)
+    result = grade.attack(training, broken_mse, ATTACKS[name])
     assert items(result)[TEST]["score"] == 0
 
 
@@ -191,6 +188,4 @@ def _call(self, y_pred, y_true):
     return _orig_call(self, y_pred, y_true)
 MeanSquaredError.__call__ = _call
 '''
-    honest = grade.honest(training, broken_mse)
-    result = grade(training, append_code(broken_mse, attack))
-    assert_honest(result, honest)
+    grade.attack(training, broken_mse, attack)
