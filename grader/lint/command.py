@@ -112,23 +112,24 @@ def _print_problems(problems: Sequence[Problem], out: TextIO, color: bool) -> No
         console.print(styled)
 
 
-def _known_clean(course: Path, path: Path) -> bool:
-    """Whether this exact source linted without errors before (build/lint, grader/cache.py);
-    if not, lint it now and remember a clean result."""
+def _errors(course: Path, path: Path) -> list[Problem]:
+    """The source's lint errors; none, without linting, if this exact text linted clean
+    before (build/lint, grader/cache.py). A clean result is remembered."""
     from grader import cache
     from grader.lint import lint_file
     try:
         data = path.read_bytes()
     except OSError:
-        return False
+        data = None
     folder = _build_dir(course) / "lint"
-    name = f"{path.stem}-{cache.key(str(path.resolve()), hashlib.sha256(data).hexdigest())}"
-    if cache.read(folder, name) is not None:
-        return True
-    if any(found.is_error for found in lint_file(path)):
-        return False
-    cache.write(folder, name, "clean", replaces=f"{path.stem}-")
-    return True
+    name = (f"{path.stem}-{cache.key(str(path.resolve()), hashlib.sha256(data).hexdigest())}"
+            if data is not None else None)
+    if name is not None and cache.read(folder, name) is not None:
+        return []
+    errors = [found for found in lint_file(path) if found.is_error]
+    if name is not None and not errors:
+        cache.write(folder, name, "clean", replaces=f"{path.stem}-")
+    return errors
 
 
 def _build_dir(course: Path) -> Path:
@@ -147,7 +148,6 @@ def refuse_on_errors(*, course: Path, module_ids: Sequence[str], command: str) -
     two items. Warnings do not stop them.
     """
     from grader.errors import SourceProblems
-    from grader.lint import lint_file
 
     # the modules' folders by path: a same-named folder in the working directory (a
     # student's submitted/NAME/MODULE) must not be linted instead
@@ -157,8 +157,7 @@ def refuse_on_errors(*, course: Path, module_ids: Sequence[str], command: str) -
         if not folder.is_dir():
             raise ConfigError(f"module {module_id!r} has no folder {folder}")
         paths += _sources_in(_shown(folder))
-    errors = [found for path in paths if not _known_clean(course, path)
-              for found in lint_file(path) if found.is_error]
+    errors = [found for path in paths for found in _errors(course, path)]
     if errors:
         files = len({found.path for found in errors})
         raise SourceProblems(
