@@ -31,7 +31,7 @@ class Spares:
         self.pid: int | None = None
         self.sock: socket.socket | None = None
         self.cgroup: Cgroup | None = None
-        self.handed: list[tuple[int, Cgroup | None]] = []   # to the current job
+        self.handed: list[Cgroup] = []   # the cgroups of the current job's sandboxes
 
     def refill(self) -> None:
         """Fork a spare if there is none."""
@@ -64,7 +64,8 @@ class Spares:
                 self._discard(pid, sock, cgroup)
                 continue
             sock.close()
-            self.handed.append((pid, cgroup))
+            if cgroup is not None:
+                self.handed.append(cgroup)
             return pid, cgroup.name if cgroup else None
         raise OSError("the template could not hand over a sandbox child")
 
@@ -72,8 +73,8 @@ class Spares:
         """After a job's supervisor ended: remove the cgroups of the sandboxes it was
         handed if it did not (it died first), killing what is in them."""
         handed, self.handed = self.handed, []
-        for _, cgroup in handed:
-            if cgroup is not None and any(os.path.isdir(f) for f in cgroup.folders):
+        for cgroup in handed:
+            if any(os.path.isdir(f) for f in cgroup.folders):
                 cgroup.remove()
 
     def _discard(self, pid: int, sock: socket.socket, cgroup: Cgroup | None) -> None:
