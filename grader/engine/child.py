@@ -1,14 +1,20 @@
 """The child side of a sandbox fork, from the template's copy to the kernel server.
 
-The template (zygote) forks C ahead of need (engine/spares.py); C joins its cgroup
-and enters the namespaces, then waits for three pipe ends the supervisor hands over:
-the command pipe (read), the event pipe (write) and the pid pipe (write). C reads its
-setup from the command pipe (pickled by the supervisor, which is trusted) and forks
-G, then only reports G's pid and exit status. G builds the allow-listed root with a tmpfs working folder holding a
-copy of the submission, drops to the sandbox uid, and serves the supervisor's
-commands (grader.engine.kernel.server). No job data exists in the template, so
-nothing of another submission is in G's memory; the job's cells reach G only as
-commands, after the fork.
+The template (zygote) forks the sandbox child ahead of need (engine/spares.py); it
+joins its cgroup and enters its namespaces, then waits for the pipe ends the
+supervisor hands over: the command pipe (read), the event pipe (write) and, where it
+forks the kernel itself, the pid pipe (write). It reads its setup from the command
+pipe (pickled by the supervisor, which is trusted), then becomes the kernel G: it
+builds the allow-listed root with a tmpfs working folder holding a copy of the
+submission, drops to the sandbox uid, and serves the supervisor's commands
+(grader.engine.kernel.server).
+
+As root (and in rlimits mode) the child is G itself: the template forked it as PID 1
+of a new PID namespace, and reports its pid and exit status to the supervisor. In a
+user namespace the PID namespace can only be made by the child, so there it is an
+intermediate C that forks G (PID 1 there) and reports G's pid and exit status.
+No job data exists in the template, so nothing of another submission is in G's
+memory; the job's cells reach G only as commands, after the fork.
 """
 from __future__ import annotations
 
@@ -52,9 +58,11 @@ class Template:
     private_fds: tuple[int, ...]   # the template's own channels: closed in every child
 
 
-def run_spare(t: Template, sock: int, cgroup_folders: list[str]) -> None:
-    """In C, forked ahead of need (engine/spares.py): join the cgroup, enter the
-    namespaces, then wait for the supervisor's pipe ends. Never returns."""
+def run_spare(t: Template, sock: int, cgroup_folders: list[str], direct: bool) -> None:
+    """In the sandbox child, forked ahead of need (engine/spares.py): join the cgroup,
+    enter the namespaces, then wait for the supervisor's pipe ends. `direct`: this
+    process becomes the kernel (already PID 1 of its PID namespace, as root); else it is
+    the intermediate C that forks it. Never returns."""
     failed = None
     try:
         os.closerange(3, sock)   # the template's channels and whatever job it serves
@@ -65,7 +73,7 @@ def run_spare(t: Template, sock: int, cgroup_folders: list[str]) -> None:
             with open(os.path.join(folder, "cgroup.procs"), "w") as f:
                 f.write(str(os.getpid()))
         if t.mode in ("namespaces", "userns"):
-            isolation.enter_namespaces(userns=(t.mode == "userns"))
+            isolation.enter_namespaces(userns=(t.mode == "userns"), pid=not direct)
     except BaseException:
         failed = traceback.format_exc()[-4000:]
     try:
@@ -75,22 +83,22 @@ def run_spare(t: Template, sock: int, cgroup_folders: list[str]) -> None:
         channel.close()
     except BaseException:
         os._exit(0)
-    if len(fds) != 3:
+    if len(fds) != (2 if direct else 3):
         os._exit(0)              # the template closed it: not needed
     if failed is not None:       # reported on the event pipe, like any set-up failure
         try:
             write_all(fds[1], encode_event({"ev": "fatal", "message": failed}))
         finally:
             os._exit(70)
+    if direct:
+        run_kernel(t, *fds)
     run_child(t, *fds)
 
 
 def run_child(t: Template, cmd_r: int, ev_w: int, pid_w: int) -> None:
     """In C, in its cgroup and namespaces (run_spare), with the supervisor's pipe ends:
-    read the setup, fork G, report G's pid and exit. Never returns."""
+    fork G, report G's pid and exit. Never returns."""
     try:
-        setup: SandboxSetup = recv_pickle(cmd_r)
-        namespaced = t.mode in ("namespaces", "userns")
         g = os.fork()
         if g:
             os.close(ev_w)
@@ -100,9 +108,22 @@ def run_child(t: Template, cmd_r: int, ev_w: int, pid_w: int) -> None:
             write_all(pid_w, f"exit {info.si_code} {info.si_status}\n".encode())
             os._exit(0)
         isolation.set_parent_death_signal()
-        isolation.set_process_name("grader-kernel")
         os.close(pid_w)
-        if namespaced:
+    except BaseException:
+        try:
+            write_all(ev_w, encode_event({"ev": "fatal", "message": traceback.format_exc()[-4000:]}))
+        finally:
+            os._exit(70)
+    run_kernel(t, cmd_r, ev_w)
+
+
+def run_kernel(t: Template, cmd_r: int, ev_w: int) -> None:
+    """In G, in its cgroup and namespaces: read the setup, build the sandbox, serve the
+    supervisor's commands. Never returns."""
+    try:
+        isolation.set_process_name("grader-kernel")
+        setup: SandboxSetup = recv_pickle(cmd_r)
+        if t.mode in ("namespaces", "userns"):
             owner = (isolation.SANDBOX_UID, isolation.SANDBOX_GID) if t.mode == "namespaces" else None
             isolation.setup_root(t.spec, setup.root_dir, setup.workdir, disk_mb=setup.disk_mb,
                                  owner=owner, overlay=setup.overlay)

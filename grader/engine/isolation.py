@@ -119,14 +119,38 @@ def write_id_maps(uid: int, gid: int) -> None:
         f.write(f"0 {gid} 1")
 
 
-def enter_namespaces(userns: bool) -> None:
-    """Called in the intermediate child C: the next child it forks is PID 1 of a new ns."""
+def setns(fd: int, nstype: int) -> None:
+    _check(_libc.setns(ctypes.c_int(fd), ctypes.c_int(nstype)), "setns")
+
+
+def enter_namespaces(userns: bool, pid: bool = True) -> None:
+    """Called in a sandbox child: new mount, network, IPC and UTS namespaces (and user,
+    for `userns`) for itself, and with `pid` a new PID namespace whose PID 1 is the next
+    child it forks. Without `pid` the caller is PID 1 of one already (NewPidNamespace)."""
+    flags = NS_FLAGS if pid else NS_FLAGS & ~CLONE_NEWPID
     if userns:
         uid, gid = os.getuid(), os.getgid()
-        unshare(CLONE_NEWUSER | NS_FLAGS)
+        unshare(CLONE_NEWUSER | flags)
         write_id_maps(uid, gid)
     else:
-        unshare(NS_FLAGS)
+        unshare(flags)
+
+
+class NewPidNamespace:
+    """`with NewPidNamespace(): pid = os.fork()` makes the child PID 1 of a new PID
+    namespace, and only that child: the caller's later children are in its own again.
+    (Root only; a forked child never leaves the block, it ends with os._exit.)"""
+
+    _own: int | None = None      # the caller's own PID namespace, opened once
+
+    def __enter__(self) -> None:
+        if NewPidNamespace._own is None:
+            NewPidNamespace._own = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+        unshare(CLONE_NEWPID)
+
+    def __exit__(self, *exc: Any) -> None:
+        assert NewPidNamespace._own is not None
+        setns(NewPidNamespace._own, CLONE_NEWPID)
 
 
 def probe(mode: str) -> str | None:

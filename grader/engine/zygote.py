@@ -256,15 +256,19 @@ def _supervise(sock: Any, template: Any, report: IsolationReport, layout: Any,
 
 def _fork_sandboxes(sock: Any, spid: int, spares: Any) -> tuple[int, bool]:
     """Hand the supervisor a sandbox child per request (the spare, engine/spares.py),
-    until it ends: (its exit status, whether it replied to the caller)."""
+    and report the end of those the template is the parent of, until the supervisor
+    ends: (its exit status, whether it replied to the caller)."""
     import select
     import socket
 
     status: int | None = None
     replied = False
     while True:
-        ready = select.select([sock], [], [], 0.5)[0]
-        if ready:
+        ready = select.select([sock, *spares.watched], [], [], 0.5)[0]
+        for pidfd in ready:
+            if pidfd in spares.watched:
+                spares.report_exit(pidfd)
+        if sock in ready:
             try:
                 data, fds, _, _ = socket.recv_fds(sock, 16, 3)
             except OSError:
@@ -298,17 +302,15 @@ def _fork_sandboxes(sock: Any, spid: int, spares: Any) -> tuple[int, bool]:
 
 
 def _reap(spid: int, status: int | None, block: bool = False) -> int | None:
-    while True:
-        try:
-            pid, raw = os.waitpid(-1, 0 if block else os.WNOHANG)
-        except ChildProcessError:
-            return status if status is not None else 0
-        if not pid:
-            return status
-        if pid == spid:
-            status = os.waitstatus_to_exitcode(raw)
-            if block:
-                return status
+    """The supervisor's exit status once it ended. Only the supervisor is reaped here:
+    the kernels stay zombies until the job's clean-up (_sweep) reaps everything."""
+    if status is not None:
+        return status
+    try:
+        pid, raw = os.waitpid(spid, 0 if block else os.WNOHANG)
+    except ChildProcessError:
+        return 0
+    return os.waitstatus_to_exitcode(raw) if pid else None
 
 
 def remove_stale_folders(owner: int | None = None) -> None:

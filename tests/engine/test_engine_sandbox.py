@@ -360,3 +360,36 @@ def test_unseeded_randomness_differs_between_sandboxes(engine: Engine) -> None:
     draw = "import numpy as np\nprint(np.random.rand())"
     seen = {stdout_of(run(engine, draw).cells[0]) for _ in range(3)}
     assert len(seen) == 3, seen
+
+
+@root_only
+def test_the_template_forks_the_kernel_into_its_own_pid_namespace() -> None:
+    """As root the template forks the kernel itself, as PID 1 of a new PID namespace
+    (engine/spares.py): while a job runs, the template's children are the supervisor,
+    the kernel and the next spare, and no intermediate process. Only the kernels leave
+    the template's namespace: its supervisors stay in it, and each kernel gets a new one."""
+    probe = "import os, time\nprint(os.getpid(), os.readlink('/proc/self/ns/pid'))\ntime.sleep(0.6)"
+    with Engine(preload=[]) as eng:
+        assert eng._proc is not None
+        template = psutil.Process(eng._proc.pid)
+        seen: list[dict[str, str]] = []
+
+        def look() -> None:
+            time.sleep(0.3)
+            seen.append({p.name(): os.readlink(f"/proc/{p.pid}/ns/pid")
+                         for p in template.children()})
+        kernels = []
+        for _ in range(2):
+            looker = threading.Thread(target=look)
+            looker.start()
+            res = run(eng, probe, limits=Limits(cell_timeout_s=5, call_timeout_s=5))
+            looker.join()
+            kernels.append(stdout_of(res.cells[0]).split())
+        own = os.readlink(f"/proc/{template.pid}/ns/pid")
+    for children in seen:
+        assert sorted(children) == ["grader-kernel", "grader-spare", "grader-super"], children
+        assert children["grader-super"] == own
+        assert own not in (children["grader-kernel"], children["grader-spare"])
+        assert children["grader-kernel"] != children["grader-spare"]
+    assert [k[0] for k in kernels] == ["1", "1"]
+    assert kernels[0][1] != kernels[1][1]
