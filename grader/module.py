@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Literal
 
-from IPython.core.inputtransformer2 import TransformerManager
-
 from grader.nbgrader_metadata import is_grade, is_solution, is_task
 from grader import pyast
 from grader.sources import (SourceCell, SourceNotebook, find_module_source, find_module_sources,
@@ -27,14 +25,12 @@ DEFAULT_EXP = re.compile(r"^#\|\s*default_exp\s+(\S+)\s*$", re.M)
 EXPORT = re.compile(r"^#\|\s*export\s*$", re.M)
 DIRECTIVE = re.compile(r"^#\|.*$")
 
-_transformer = TransformerManager()
-
 
 @functools.lru_cache(maxsize=2048)
 def python_source(source: str) -> str:
     """IPython cell source as plain Python (magics and `!` lines become calls)."""
     try:
-        return _transformer.transform_cell(source)
+        return pyast.ipython_transformer().transform_cell(source)
     except Exception:  # IPython rejects some malformed input; let ast report it
         return source
 
@@ -46,10 +42,13 @@ def top_level_functions(source: str) -> list[str]:
 
 @functools.lru_cache(maxsize=2048)
 def _top_level_functions(source: str) -> tuple[str, ...]:
-    try:
-        tree = pyast.parse(python_source(source))
+    try:   # plain Python, which IPython's transforms leave as it is (no IPython import)
+        tree = pyast.parse(source)
     except SyntaxError:
-        return ()
+        try:
+            tree = pyast.parse(python_source(source))
+        except SyntaxError:
+            return ()
     return tuple(node.name for node in tree.body
                  if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)))
 

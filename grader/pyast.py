@@ -8,6 +8,7 @@ process goes through this lock; the sandbox and the supervisor are single-thread
 from __future__ import annotations
 
 import ast
+import functools
 import threading
 from typing import Any
 
@@ -17,3 +18,11 @@ _LOCK = threading.Lock()
 def parse(source: str, filename: str = "<unknown>", mode: str = "exec", **kwargs: Any) -> Any:
     with _LOCK:
         return ast.parse(source, filename, mode, **kwargs)
+
+
+@functools.lru_cache(maxsize=1)
+def ipython_transformer() -> Any:
+    """IPython's cell transformer (magics and `!` lines to calls), imported on first use:
+    IPython takes ~30 ms and ~5 MB to import, and most commands never need it."""
+    from IPython.core.inputtransformer2 import TransformerManager
+    return TransformerManager()

@@ -8,7 +8,8 @@ from __future__ import annotations
 import ast
 import warnings
 from dataclasses import dataclass
-from functools import lru_cache
+
+from grader import pyast
 
 # top-level `await` is legal in IPython cells
 _FLAGS = ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
@@ -18,12 +19,6 @@ _FLAGS = ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
 class CellSyntaxError:
     offset: int          # 0-based body line of the error
     message: str
-
-
-@lru_cache(maxsize=1)
-def _transformer():  # imported lazily: IPython is slow to import
-    from IPython.core.inputtransformer2 import TransformerManager
-    return TransformerManager()
 
 
 def parse_cell(lines: tuple[str, ...]) -> ast.Module | CellSyntaxError | None:
@@ -38,7 +33,7 @@ def parse_cell(lines: tuple[str, ...]) -> ast.Module | CellSyntaxError | None:
         return None
     text = "\n".join(body) + "\n"
     try:
-        text = _transformer().transform_cell(text)
+        text = pyast.ipython_transformer().transform_cell(text)
     except Exception:  # IPython gives up on some broken input; let compile() say why
         pass
     try:
