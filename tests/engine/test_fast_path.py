@@ -50,6 +50,10 @@ CELLS = [
     "'''first'''\n'''second'''",                              # two string statements
     "import math\nfrom math import pi as PI\n(PI,\n math.e)",  # a tuple over two lines
     "d = {1: 2}\n{k: v\nfor k, v in d.items()}",              # a comprehension at column 0
+    # the display hook's ';' check reads only the last statement (CapturingDisplayHook.quiet)
+    "import sys\nsys.displayhook(42)\nfor _i in range(1):\n    pass",
+    "sys.displayhook(43)\nk(1,\n2);",                         # ';' ends a two-line statement
+    "sys.displayhook(44)\nk(1,\n2)  # ;",                     # a ';' in a comment
 ]
 
 
@@ -85,6 +89,31 @@ def test_the_demo_module_executes_identically_on_both_paths(both) -> None:
     cells = [c.source for c in module.source.cells if c.cell.cell_type == "code"]
     fast, full = both
     assert outputs(fast, cells) == outputs(full, cells)
+
+
+SETUPS = [
+    "def test_a():\n    assert ran == 1\n",                    # plain Python
+    "\n\n\ndef test_b():\n    assert ran == 2\n",                 # leading blank lines
+    "    def test_c():\n        assert ran == 3\n",            # indented: IPython dedents
+    "%precision 2\ndef test_d():\n    assert ran == 4\n",      # a magic
+    ">>> def test_e():\n...     assert ran == 5\n",            # doctest prompts
+    "def test_f(:\n    pass\n",                                # a syntax error
+]
+
+
+def test_in_kernel_setups_run_identically_on_both_paths(both) -> None:
+    """Test cells run in the kernel are compiled once when plain (KernelServer._run_setup):
+    the same errors, line numbers and outputs as through IPython's transforms."""
+    from grader.engine import Call
+    calls = [Call(key=f"s{i}", setup=src, functions=[f"test_{'abcdef'[i]}"])
+             for i, src in enumerate(SETUPS)]
+    job = Job(cells=[Cell("c", "ran = 0")], calls=calls,
+              limits=Limits(cell_timeout_s=10, call_timeout_s=10, memory_mb=1024))
+    fast, full = both
+    got, want = fast.run(job).calls, full.run(job).calls
+    assert [(c.status, c.error) for c in got] == [(c.status, c.error) for c in want]
+    assert [c.status for c in got] == ["failed"] * 5 + ["error"]
+    assert "line 2" in "".join(got[1].error.traceback)   # after the blank lines IPython drops
 
 
 def test_most_cells_are_compiled_from_their_text(both) -> None:

@@ -16,6 +16,7 @@ Values in "px" frames use grader.engine.wire: plain data by value, objects as ha
 """
 from __future__ import annotations
 
+import _signal
 import builtins
 import copy
 import json
@@ -207,7 +208,8 @@ class KernelServer:
 
     # -- main loop --------------------------------------------------------------------
     def serve(self) -> None:
-        signal.signal(signal.SIGINT, self._on_sigint)
+        handler = self._on_sigint
+        signal.signal(signal.SIGINT, handler)
         self.send({"ev": "ready", "pid": os.getpid()})
         while True:
             cmd = self.receive()
@@ -215,7 +217,8 @@ class KernelServer:
                 return
             seq = cmd.get("seq")
             op = cmd.get("op")
-            signal.signal(signal.SIGINT, self._on_sigint)  # student code may have changed it
+            if _signal.getsignal(signal.SIGINT) is not handler:
+                signal.signal(signal.SIGINT, handler)   # student code changed it
             if op == "cell":
                 self.send({"seq": seq, **self.run_cell(cmd)})
             elif op == "call":
@@ -271,10 +274,20 @@ class KernelServer:
 
     # -- in-kernel calls (no verdict is decided here: values are compared on the host) --
     def _run_setup(self, key: str, setup: str) -> None:
+        """Run a test cell's code (in-kernel calls) as IPython would transform it. Plain
+        Python is compiled once: its cleaned lines are what IPython's token transforms
+        would give (see SandboxShell's fast path); other cells go through IPython."""
         name = f"<setup:{key}>"
-        code = self.shell.transform_cell(setup)
+        flags = self.shell.compile.flags
+        code = "".join(self.shell.cleaned_lines(setup))
+        try:
+            if self.shell.input_transformers_post or not self.shell.fast_path:
+                raise SyntaxError("IPython's own transforms decide")
+            compiled = compile(code, name, "exec", flags=flags, dont_inherit=True)
+        except (SyntaxError, ValueError):
+            code = self.shell.transform_cell(setup)
+            compiled = compile(code, name, "exec", flags=flags, dont_inherit=True)
         linecache.cache[name] = (len(code), None, code.splitlines(True), name)
-        compiled = compile(code, name, "exec", flags=self.shell.compile.flags, dont_inherit=True)
         exec(compiled, self.shell.user_global_ns, self.shell.user_ns)
 
     def _call(self, cmd: dict[str, Any], state: dict[str, Any]) -> Any:
