@@ -430,9 +430,12 @@ def descendants(root_pid: int) -> list[int]:
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                stat = f.read()
+        try:   # os.open: three system calls a process where open() takes seven
+            fd = os.open(f"/proc/{entry}/stat", os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                stat = os.read(fd, 4096)
+            finally:
+                os.close(fd)
             ppid = int(stat[stat.rfind(b")") + 2:].split()[1])
         except (OSError, ValueError, IndexError):
             continue
