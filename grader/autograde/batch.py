@@ -18,14 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
 from grader.autograde.discover import Submission, discover, folder_digest, is_up_to_date
 from grader.course import Course
 from grader.files import write_atomic
 from grader.gradebook.cohort import on_roster, roster_ids
-from grader.harness.grade import (TIMESTAMP, Graded, grade_submission, new_result,
-                                  zero_item_results)
+from grader.harness.grade import (TIMESTAMP, Graded, executed_text, grade_submission,
+                                  new_result, zero_item_results)
 from grader.harness.reference import Reference
 from grader.harness.session import GradingContext, engine_for, open_context, reference_for
 from grader.extensions import due_for, extension_changed, load_extensions
@@ -145,7 +143,7 @@ class Outputs:
         executed = getattr(graded, "executed_all", None) or (
             {result.notebook: graded.executed} if graded.executed is not None else {})
         for name, notebook in executed.items():       # one per notebook of the assignment
-            write_atomic(folder / name, nbformat.writes(notebook))
+            write_atomic(folder / name, executed_text(notebook))
         if self.feedback:
             from grader.reports.env import template_env
             from grader.reports.feedback import write_feedback

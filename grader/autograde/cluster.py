@@ -39,6 +39,7 @@ from grader.errors import ConfigError
 from grader.export import build
 from grader.harness.assignment import (AssignmentContext, AssignmentGraded, grade_assignment,
                                        open_assignment)
+from grader.harness.grade import executed_text
 from grader.harness.reference import Reference, cache_path
 from grader.module import load_notebooks
 from grader.result import Result
@@ -185,7 +186,7 @@ def grade_remote(bundle: bytes, digest: str, module_id: str, student: str,
             path.write_bytes(data)
         graded = grade_assignment(ctx, student, folder, late=late_checker(ctx.course, module_id))
     # every executed notebook of the assignment, by file name
-    return graded.result.to_json(), {name: nbformat.writes(nb)
+    return graded.result.to_json(), {name: executed_text(nb)
                                      for name, nb in graded.executed_all.items()}
 
 

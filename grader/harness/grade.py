@@ -7,6 +7,7 @@ policy -> result record + executed notebook. The record is a grader.result.Resul
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,6 +94,17 @@ def executed_notebook(ctx: GradingContext, merged: Merged, run: RunResult,
         "result": {"student": result.student, "score": result.score,
                    "max_score": result.max_score, "status": result.status}}}
     return merged.notebook(metadata)
+
+
+def executed_text(nb: NotebookNode) -> str:
+    """The executed notebook as nbformat.writes gives it, without nbformat's schema
+    validation and defensive deep copy (~40% of its time): grader built `nb` itself,
+    for this write only, and it is consumed (its text becomes line lists).
+    tests/autograde/test_batch.py checks the files validate and equal nbformat's text."""
+    from nbformat.v4.nbjson import BytesEncoder
+    from nbformat.v4.rwbase import split_lines, strip_transient
+    return json.dumps(strip_transient(split_lines(nb)), cls=BytesEncoder, indent=1,
+                      sort_keys=True, separators=(",", ": "), ensure_ascii=False)
 
 
 def run_submission(ctx: GradingContext, nb: NotebookNode, workdir: Path | None

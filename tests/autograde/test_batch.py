@@ -88,6 +88,7 @@ def test_bad_submissions_never_stop_the_batch(course_root):
         notebook = course_root / "autograded" / student / MODULE / got[student]["notebook"]
         executed = nbformat.read(notebook, as_version=4)
         nbformat.validate(executed)
+        assert notebook.read_text(encoding="utf-8") == nbformat.writes(executed)
         assert any(c.get("outputs") for c in executed.cells if c.cell_type == "code")
         stem = Path(got[student]["notebook"]).stem
         assert (course_root / "feedback" / student / MODULE / f"{stem}.html").is_file()
