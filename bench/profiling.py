@@ -26,7 +26,7 @@ HOST_PARTS = [
     ("executed notebook (outputs into cells)", "executed_notebook", "grader/harness/grade.py"),
     ("feedback HTML (Jinja)", "write_feedback", "grader/reports/feedback.py"),
     ("gradebook write (SQLite, one transaction per batch)", "record_many", "grader/gradebook/store.py"),
-    ("executed .ipynb (nbformat)", "writes", "nbformat/__init__.py"),
+    ("executed .ipynb (indented JSON)", "executed_text", "grader/harness/grade.py"),
     ("skip-unchanged digest of the folder", "folder_digest", "grader/autograde/discover.py"),
 ]
 

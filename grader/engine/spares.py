@@ -42,7 +42,7 @@ class Spares:
         self.sock: socket.socket | None = None
         self.cgroup: Cgroup | None = None
         self.handed: list[Cgroup] = []   # the cgroups of the current job's sandboxes
-        self.direct = template.mode in ("namespaces", "rlimits") and hasattr(os, "pidfd_open")
+        self.direct = template.mode in ("namespaces", "rlimits") and _pidfds_work()
         self.watched: dict[int, tuple[int, int]] = {}   # direct: pidfd -> (pid, pid pipe)
 
     def refill(self) -> None:
@@ -139,3 +139,12 @@ class Spares:
         if self.pid is not None and self.sock is not None:
             self._discard(self.pid, self.sock, self.cgroup)
         self.pid = self.sock = self.cgroup = None
+
+
+def _pidfds_work() -> bool:
+    """Whether this kernel has pidfds (Linux 5.3+), which a direct spare needs."""
+    try:
+        os.close(os.pidfd_open(os.getpid()))
+    except (AttributeError, OSError):
+        return False
+    return True
