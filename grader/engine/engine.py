@@ -32,7 +32,7 @@ class Engine:
                  isolation: str = "auto", python: str | None = None,
                  hide: Sequence[Path] = (), interrupt_grace_s: float = 2.0,
                  max_restarts: int = 8, fast_path: bool | None = None,
-                 watchdog_slack_s: float = WATCHDOG_SLACK_S) -> None:
+                 watchdog_slack_s: float = WATCHDOG_SLACK_S, direct_spares: bool = True) -> None:
         self.framework_path = Path(framework_path).resolve() if framework_path else None
         self.preload = list(preload)
         self.isolation_requested = isolation
@@ -45,6 +45,9 @@ class Engine:
         self.fast_path = fast_path if fast_path is not None else \
             os.environ.get("GRADER_FAST_PATH", "1") != "0"
         self.watchdog_slack_s = watchdog_slack_s
+        # False: the kernel is forked by an intermediate child even as root, as in user
+        # namespaces or without pidfds (engine/spares.py); tests run that path as root
+        self.direct_spares = direct_spares
         self.isolation: IsolationReport | None = None
         self.preload_warnings: list[str] = []
         self._proc: subprocess.Popen[bytes] | None = None
@@ -84,7 +87,7 @@ class Engine:
         init = {"framework_path": str(self.framework_path) if self.framework_path else None,
                 "preload": self.preload, "isolation": self.isolation_requested, "hide": self.hide,
                 "grace_s": self.interrupt_grace_s, "max_restarts": self.max_restarts,
-                "fast_path": self.fast_path}
+                "fast_path": self.fast_path, "direct_spares": self.direct_spares}
         self._ready = False
         self._exchange(init, receive=False)
 

@@ -35,14 +35,14 @@ from .cgroups import Cgroup, Layout
 class Spares:
     """At most one spare child of the template, with its cgroup."""
 
-    def __init__(self, template: Any, layout: Layout | None) -> None:
+    def __init__(self, template: Any, layout: Layout | None, direct: bool = True) -> None:
         self.template, self.layout = template, layout
         self.count = 0
         self.pid: int | None = None
         self.sock: socket.socket | None = None
         self.cgroup: Cgroup | None = None
         self.handed: list[Cgroup] = []   # the cgroups of the current job's sandboxes
-        self.direct = template.mode in ("namespaces", "rlimits") and _pidfds_work()
+        self.direct = direct and template.mode in ("namespaces", "rlimits") and _pidfds_work()
         self.watched: dict[int, tuple[int, int]] = {}   # direct: pidfd -> (pid, pid pipe)
 
     def refill(self) -> None:

@@ -172,7 +172,7 @@ def main() -> None:
         send_pickle(proto_out, ("error", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
         return
     from .spares import Spares
-    spares = Spares(template, layout)
+    spares = Spares(template, layout, direct=bool(init.get("direct_spares", True)))
     try:
         spares.refill()   # before "ready": a warm engine always has its next sandbox child
         send_pickle(proto_out, ("ready", report, warnings))

@@ -399,3 +399,29 @@ def test_the_template_forks_the_kernel_into_its_own_pid_namespace() -> None:
         assert children["grader-kernel"] != children["grader-spare"]
     assert [k[0] for k in kernels] == ["1", "1"]
     assert kernels[0][1] != kernels[1][1]
+
+
+@root_only
+def test_the_intermediate_child_path_still_isolates_and_reports() -> None:
+    """Where the template cannot be the kernel's parent (user namespaces, no pidfds), an
+    intermediate child C forks it and reports its pid and exit: the same isolation,
+    crash reports and clean-up, exercised here as root."""
+    probe = "import os, time\nprint(os.getpid(), os.getuid())\ntime.sleep(0.6)"
+    with Engine(preload=[], direct_spares=False, interrupt_grace_s=1.0) as eng:
+        assert eng._proc is not None
+        template = psutil.Process(eng._proc.pid)
+        seen: list[list[str]] = []
+
+        def look() -> None:
+            time.sleep(0.3)
+            seen.append(sorted(p.name() for p in template.children(recursive=True)))
+        looker = threading.Thread(target=look)
+        looker.start()
+        res = run(eng, probe, "import os\nos._exit(3)", "print('after')",
+                  limits=Limits(cell_timeout_s=5, call_timeout_s=5))
+        looker.join()
+    assert seen == [["grader-kernel", "grader-spare", "grader-spare", "grader-super"]]
+    assert stdout_of(res.cells[0]).split() == ["1", "65534"]
+    assert res.cells[1].status == "crashed" and "status 3" in res.cells[1].error.evalue
+    assert stdout_of(res.cells[2]) == "after\n"
+    assert not _sleepers()
