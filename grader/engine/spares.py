@@ -5,8 +5,8 @@ the new process into its cgroup waits for an RCU grace period, and entering the
 namespaces takes a little more. Neither needs the job, so the template forks the next
 sandbox child as soon as it has handed one over, and that child joins a fresh cgroup
 and enters its namespaces while the current sandbox runs. When the supervisor asks
-for a sandbox, the spare receives the supervisor's three pipe ends and goes on as
-any sandbox child does (grader.engine.child.run_child).
+for a sandbox, the spare receives the supervisor's pipe ends and goes on as a sandbox
+child (grader.engine.child.run_spare).
 
 A spare holds no job data (the template has none), runs no student code, and its
 cgroup has no limits until the supervisor that is handed it sets them, which it does

@@ -425,3 +425,21 @@ def test_the_intermediate_child_path_still_isolates_and_reports() -> None:
     assert res.cells[1].status == "crashed" and "status 3" in res.cells[1].error.evalue
     assert stdout_of(res.cells[2]) == "after\n"
     assert not _sleepers()
+
+
+@root_only
+@pytest.mark.parametrize("direct", [True, False], ids=["template-forks-kernel", "intermediate"])
+def test_the_kernel_holds_no_descriptor_of_the_grader(direct: bool) -> None:
+    """Whoever forks it, the kernel keeps only its stdio and its two command pipes: not
+    the template's sockets, its PID namespace handle, the pid pipe (its exit status is
+    reported by its parent) nor any other job's ends."""
+    src = ("import os\nfds = {}\nfor n in os.listdir('/proc/self/fd'):\n    try:\n"
+           "        fds[int(n)] = os.readlink(f'/proc/self/fd/{n}')\n    except OSError:\n"
+           "        pass   # the listing's own descriptor, closed by now\nprint(sorted(fds.items()))")
+    with Engine(preload=[], direct_spares=direct) as eng:
+        res = run(eng, src, limits=Limits(cell_timeout_s=5, call_timeout_s=5))
+    import ast
+    fds = dict(ast.literal_eval(stdout_of(res.cells[0])))
+    assert sorted(fds) == [0, 1, 2, 1000, 1001], fds
+    assert fds[0] == "/dev/null" and "memfd:grader-stdout" in fds[1]
+    assert fds[1000].startswith("pipe:") and fds[1001].startswith("pipe:")
