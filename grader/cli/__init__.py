@@ -5,9 +5,13 @@ order `grader --help` lists them.
 """
 from __future__ import annotations
 
+import atexit
+import os
 import sys
+import threading
 from importlib import import_module
 from pathlib import Path
+from typing import NoReturn
 
 # jsonschema (imported by nbformat) loads the optional `rfc3987_syntax` for its "iri"
 # format check, which builds a grammar at import: ~2 s of every command's start-up.
@@ -75,22 +79,46 @@ def _one_malloc_arena() -> None:
 def main() -> None:
     _one_malloc_arena()   # before any thread starts
     try:
+        code = _run()
+    except SystemExit as exc:
+        code = exc.code
+    _exit(code)
+
+
+def _run() -> int:
+    """The command's exit status (its errors printed as the user should see them)."""
+    try:
         # standalone_mode=False returns ctx.exit()'s code instead of exiting.
         code = cli.main(standalone_mode=False)
-        sys.exit(code if isinstance(code, int) else 0)
+        return code if isinstance(code, int) else 0
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
-        sys.exit(130)
+        return 130
     except click.ClickException as exc:
         exc.show()
-        sys.exit(2)
+        return 2
     except SourceProblems as exc:
         for problem in exc.problems:
             click.echo(problem, err=True)
         click.echo(f"grader: error: {exc.summary}", err=True)
-        sys.exit(2)
+        return 2
     except GraderError as exc:
         click.echo(f"grader: error: {exc}", err=True)
-        sys.exit(2)
-    except SystemExit:
-        raise
+        return 2
+
+
+def _exit(code: object) -> NoReturn:
+    """Exit as Python does, without tearing the interpreter down object by object
+    (~0.1 s after a batch, a tenth of `grader check`): the atexit handlers run and the
+    standard streams are flushed, as at any exit; the commands close their own files,
+    databases and engines before they return. With another thread still running (or
+    an exit message), a normal exit, which waits for it."""
+    if threading.active_count() == 1 and (code is None or isinstance(code, int)):
+        atexit._run_exitfuncs()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError, AttributeError):
+                code = code or 1   # as Python's own exit when stdout cannot be flushed
+        os._exit(code or 0)
+    sys.exit(code)

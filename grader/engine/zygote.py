@@ -197,6 +197,11 @@ def serve(template: Any, report: IsolationReport, spares: Any, init: dict[str, A
             return
         if msg[0] == "close":
             return
+        if msg[0] == "learn":   # released cells, never job data (Engine.learn)
+            _learn(template.shell, msg[1])
+            spares.close()       # forked before: the next job's kernel has them too
+            spares.refill()
+            continue
         if msg[0] != "job":
             continue
         seq = msg[1] if len(msg) > 1 else None
@@ -215,6 +220,17 @@ def serve(template: Any, report: IsolationReport, spares: Any, init: dict[str, A
         if status != 0 and not replied:
             send_pickle(proto_out, ("error", f"the job's supervisor died (status {status})",
                                     "", seq))
+
+
+def _learn(shell: Any, cells: Any) -> None:
+    """Compile released cells ahead for the kernels forked from now on; a failure
+    costs only that speed-up."""
+    try:
+        shell.learn([(str(key), str(text)) for key, text in cells])
+    except Exception:
+        traceback.print_exc()
+    gc.collect()
+    gc.freeze()
 
 
 def _supervise(sock: Any, template: Any, report: IsolationReport, layout: Any,

@@ -123,7 +123,9 @@ def open_assignment(course: Course, module_id: str, *, timeout_s: float | None =
         ctx = open_context(course, module_id, timeout_s=timeout_s, memory_mb=memory_mb,
                            isolation=isolation, reference=references[0] if references else None,
                            engine=engine)
-        ctx.released = handed_out(course, ctx.module, ctx.released)
+        built, ctx.released = ctx.released, handed_out(course, ctx.module, ctx.released)
+        if ctx.released is not built:
+            ctx.teach()
         return AssignmentContext([ctx])
     engine = engine or engine_for(course, module_id, isolation=isolation)
     engine.start()
@@ -138,6 +140,7 @@ def open_assignment(course: Course, module_id: str, *, timeout_s: float | None =
                 reference=ref, limits=limits_of(course.policy, timeout_s=timeout_s,
                                                 memory_mb=memory_mb),
                 engine=engine))
+            contexts[-1].teach()
     except BaseException:
         engine.close()
         raise

@@ -94,6 +94,15 @@ def merge(module: Module, submission: NotebookNode, released: NotebookNode) -> M
     return merged
 
 
+def released_cells(module: Module, released: NotebookNode) -> list[tuple[str, str]]:
+    """(key, text) of the code cells an untouched submission sends its kernel, as
+    `merge` keys them: only text of `released`, what every student was given. The
+    engine compiles these ahead (Engine.learn)."""
+    given = {c.source for c in released.cells if c.get("cell_type") == "code"}
+    return [(c.key, c.cell.source) for c in merge(module, released, released).code_cells()
+            if c.cell.source in given]
+
+
 def _reinsert_deleted(module: Module, merged: Merged, released_text: dict) -> None:
     """Put back deleted protected cells after the nearest source cell that is present."""
     for source_cell in module.source.cells:

@@ -16,6 +16,7 @@ from nbformat import NotebookNode
 from grader.course import Course
 from grader.engine import Engine, Limits
 from grader.export import build
+from grader.harness.merge import released_cells
 from grader.harness.plan import limits_of
 from grader.harness.reference import Reference, compute, digest_for, load_cached, save
 from grader.module import Module, load_module
@@ -66,6 +67,11 @@ class GradingContext:
     def close(self) -> None:
         self.engine.close()
 
+    def teach(self) -> None:
+        """Have the engine compile the released code cells ahead: a submission's cells
+        that are as released then run in its kernel without being compiled there."""
+        self.engine.learn(released_cells(self.module, self.released))
+
     def __enter__(self) -> "GradingContext":
         return self
 
@@ -87,12 +93,14 @@ def open_context(course: Course, module_id: str, *, timeout_s: float | None = No
     except BaseException:
         engine.close()
         raise
-    return GradingContext(course=course, module=module,
-                          released=release_for_grading(course, module, ref.shapes()),
-                          reference=ref,
-                          limits=limits_of(course.policy, timeout_s=timeout_s,
-                                           memory_mb=memory_mb),
-                          engine=engine)
+    ctx = GradingContext(course=course, module=module,
+                         released=release_for_grading(course, module, ref.shapes()),
+                         reference=ref,
+                         limits=limits_of(course.policy, timeout_s=timeout_s,
+                                          memory_mb=memory_mb),
+                         engine=engine)
+    ctx.teach()
+    return ctx
 
 
 class _Borrowed:

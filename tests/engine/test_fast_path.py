@@ -127,3 +127,65 @@ def test_most_cells_are_compiled_from_their_text(both) -> None:
     res = outputs(fast, [record, *cells, "print(seen[1:])"])
     assert res[-1][1][0]["text"].strip() == str(
         ["Compiled", "list", "list", "Compiled", "Compiled", "list"])
+
+
+# -- released cells compiled ahead, in the template (Engine.learn) --------------------------
+PROBE = ("import sys\nhere = sys._getframe().f_code\n"
+         "from_template = any(here is code for code in get_ipython().learned.values())\n"
+         "from_template")
+
+
+@pytest.fixture(scope="module")
+def taught() -> Iterator[Engine]:
+    with Engine(preload=["numpy"]) as engine:
+        engine.learn([(f"c{i}", src) for i, src in enumerate(CELLS)])
+        yield engine
+
+
+def test_cells_compiled_ahead_give_the_same_outputs_as_the_full_path(both, taught) -> None:
+    """Every kind of cell, taught to the template first: what a kernel runs from the
+    template's code is what IPython's full path gives (errors, line numbers, results,
+    a `from __future__` cell changing the cells after it)."""
+    _, full = both
+    got, want = outputs(taught, CELLS), outputs(full, CELLS)
+    for cell, a, b in zip(CELLS, got, want):
+        assert a == b, f"cell {cell!r}:\ntaught {a}\nfull {b}"
+
+
+def _probe(engine: Engine, key: str, source: str) -> bool:
+    job = Job(cells=[Cell("first", "1 + 1"), Cell(key, source)],
+              limits=Limits(cell_timeout_s=10, call_timeout_s=10, memory_mb=1024))
+    cell = engine.run(job).cells[1]
+    assert cell.status == "ok", cell.error
+    return {"True": True, "False": False}[cell.outputs[0]["data"]["text/plain"]]
+
+
+def test_a_kernel_runs_a_taught_cell_from_the_template_s_code_only_when_all_matches() -> None:
+    with Engine(preload=["numpy"]) as engine:
+        assert not _probe(engine, "probe", PROBE)          # nothing taught yet
+        engine.learn([("probe", PROBE), ("future", "from __future__ import annotations\n"
+                                                   "def h(x: Nope):\n    pass")])
+        assert _probe(engine, "probe", PROBE)              # the next job's kernel has it
+        assert not _probe(engine, "other", PROBE)          # another cell's name
+        assert not _probe(engine, "probe", PROBE.replace("sys\n", "sys, os\n", 1))  # edited
+        # compiled under other flags (a `from __future__` cell before it): not taken
+        job = Job(cells=[Cell("f", "from __future__ import annotations\n1"),
+                         Cell("probe", PROBE)],
+                  limits=Limits(cell_timeout_s=10, call_timeout_s=10, memory_mb=1024))
+        assert engine.run(job).cells[1].outputs[0]["data"]["text/plain"] == "False"
+        # a taught `from __future__` cell still changes how the cells after it compile
+        job = Job(cells=[Cell("future", "from __future__ import annotations\n"
+                                        "def h(x: Nope):\n    pass"),
+                         Cell("after", "def k(x: Nope2):\n    pass\nk.__annotations__")],
+                  limits=Limits(cell_timeout_s=10, call_timeout_s=10, memory_mb=1024))
+        cells = engine.run(job).cells
+        assert [c.status for c in cells] == ["ok", "ok"]
+        assert cells[1].outputs[0]["data"]["text/plain"] == "{'x': 'Nope2'}"
+
+
+def test_a_restarted_template_learns_the_cells_again() -> None:
+    with Engine(preload=["numpy"]) as engine:
+        engine.learn([("probe", PROBE)])
+        assert _probe(engine, "probe", PROBE)
+        engine._terminate()   # as after a template that died: the next job starts one
+        assert _probe(engine, "probe", PROBE)

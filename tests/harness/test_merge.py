@@ -7,7 +7,7 @@ import copy
 
 import pytest
 
-from grader.harness.merge import Merged, merge
+from grader.harness.merge import Merged, merge, released_cells
 from grader.synth import append_code, cell, delete, edit, release_of
 
 MODULE = "03_layers"
@@ -61,6 +61,25 @@ def test_locked_cells_carry_the_released_text_so_hidden_tests_never_reach_the_ke
                        for c in merged.code_cells())
     # pasting the source's text (hidden tests included) is an edit of the released cell
     assert notices(merged) == [("tampered", LOCKED)]
+
+
+def test_the_engine_is_taught_only_released_text(layers):
+    """The template compiles ahead (Engine.learn) exactly the cells an untouched
+    submission sends the kernel, all of them released text: no solution, no hidden
+    test, even where merge falls back to the source's text for a locked cell the
+    release lacks."""
+    module, release = layers
+    taught = released_cells(module, release)
+    assert taught == [(c.key, c.cell.source) for c in merge(module, release, release).code_cells()]
+    given = {c.source for c in release.cells if c.cell_type == "code"}
+    assert taught and all(text in given for _, text in taught)
+    (solution,) = [c.source for c in module.source.cells if c.key == ANSWER]
+    assert "### BEGIN SOLUTION" in solution and all(text != solution for _, text in taught)
+    without_locked = delete(release, LOCKED)
+    assert any(HIDDEN_LINE in c.cell.source
+               for c in merge(module, without_locked, without_locked).code_cells())
+    assert LOCKED not in dict(released_cells(module, without_locked))
+    assert not any(HIDDEN_LINE in text for _, text in released_cells(module, without_locked))
 
 
 def test_a_deleted_locked_cell_is_put_back_where_the_source_has_it(layers):

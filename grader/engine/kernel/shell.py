@@ -6,6 +6,7 @@ sys.stdout; tracebacks are not printed (the runner builds an error output itself
 """
 from __future__ import annotations
 
+import __future__
 import ast
 import os
 import sys
@@ -18,6 +19,8 @@ from IPython.core.error import UsageError
 from IPython.core.inputtransformer2 import classic_prompt
 from IPython.core.interactiveshell import InteractiveShell, softspace
 from traitlets.config import Config
+
+_FUTURES = [getattr(__future__, name) for name in __future__.all_feature_names]
 
 
 class NamedCompiler(CachingCompiler):
@@ -159,17 +162,66 @@ class SandboxShell(InteractiveShell):
             return None   # 'a; b' is two statements on one line
         head, tail = "".join(lines[:last]), "\n" * last + "".join(lines[last:])
         try:
-            try:
-                compile(tail, name, "eval", self.compile.flags, True)
-                mode = "single"    # an expression: shown through the display hook
-            except SyntaxError:
-                mode = "exec"
-            codes = [self.compile(head, name, "exec")] if head.strip() else []
-            compiled = Compiled(codes + [self.compile(tail, name, mode)])
+            # an expression is shown through the display hook
+            mode = "single" if self._compile(tail, name, "eval") is not None else "exec"
+            codes = [self._compile(head, name, "exec")] if head.strip() else []
+            compiled = Compiled(codes + [self._compile(tail, name, mode)])
             compiled.last = tail.lstrip("\n")
             return compiled
         except (SyntaxError, ValueError, OverflowError, MemoryError, RecursionError):
             return None
+
+    # -- code compiled ahead, in the template -------------------------------------------
+    # Compiling is most of what a plain cell costs (~10 ms of a TinyTorch notebook), and
+    # every submission sends the cells it did not change with the text the students were
+    # given. Engine.learn has the template compile those released cells the way
+    # _compiled does; each kernel forked after that takes their code objects from here.
+    learned: dict[tuple[str, str, str, int], Any] = {}
+    _learning = False
+
+    def learn(self, cells: list[tuple[str, str]]) -> int:
+        """Compile the released cells (key, text) ahead, in order, so that a `from
+        __future__` cell changes the flags of the cells after it as it will in a kernel.
+        Returns how many code objects are kept. Only text every student was given may
+        come here: the kernels forked afterwards can read all of it."""
+        if not self.fast_path:
+            return 0
+        flags, name = self.compile.flags, self.compile.code_name
+        self.learned = dict(self.learned)
+        self._learning = True
+        try:
+            for key, source in cells:
+                self.compile.code_name = f"<cell:{key}>"
+                lines = self.cleaned_lines(source)
+                if len(lines) >= 2 and not self.input_transformers_post:
+                    self._compiled(lines)
+        finally:
+            self._learning = False
+            self.compile.flags, self.compile.code_name = flags, name
+        return len(self.learned)
+
+    def _compile(self, source: str, name: str, mode: str) -> Any:
+        """self.compile(source, name, mode), from the code compiled ahead when there is
+        one for this text, name, mode and flags. Mode "eval" only tests whether the
+        text is an expression: its code, or None."""
+        key = (source, name, mode, self.compile.flags)
+        if key in self.learned:
+            code = self.learned[key]
+            if mode != "eval":
+                for feature in _FUTURES:   # as codeop.Compile does after compiling it
+                    if code.co_flags & feature.compiler_flag:
+                        self.compile.flags |= feature.compiler_flag
+            return code
+        if mode == "eval":
+            try:
+                code = compile(source, name, "eval", self.compile.flags, True)
+            except SyntaxError:
+                code = None
+        else:
+            code = self.compile(source, name, mode)
+        if self._learning:
+            self.learned[key] = code
+        return code
 
     async def run_ast_nodes(self, nodelist: list[Any], cell_name: str,
                             interactivity: str = "last_expr", compiler: Any = compile,
