@@ -53,7 +53,8 @@ class Engine:
         self._proc: subprocess.Popen[bytes] | None = None
         self._ready = False          # the zygote answered its init (warm, or failed)
         self._job_seq = 0            # replies carry their job's number
-        self._learned: list[tuple[str, str]] = []   # released cells taught (learn)
+        # released cells and in-kernel test cells taught (learn)
+        self._learned: tuple[list[tuple[str, str]], list[tuple[str, str]]] = ([], [])
         self._lock = threading.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -102,19 +103,22 @@ class Engine:
         self._ready = True
         for w in self.preload_warnings:
             log.warning("%s", w)
-        if self._learned:   # a restarted template learns them again
-            self._exchange(("learn", self._learned), receive=False)
+        if self._learned[0] or self._learned[1]:   # a restarted template learns them again
+            self._exchange(("learn", *self._learned), receive=False)
 
-    def learn(self, cells: Sequence[tuple[str, str]]) -> None:
-        """Have the template compile these code cells (key, text) ahead, so that the
-        kernels forked after this run them without compiling (see SandboxShell.learn).
-        Only text every student was given (the release) may be taught: each sandbox can
-        read all of it. A submission's own cells are compiled in its kernel, as always."""
+    def learn(self, cells: Sequence[tuple[str, str]],
+              setups: Sequence[tuple[str, str]] = ()) -> None:
+        """Have the template compile these code cells (key, text) and in-kernel test
+        cells (Call key, setup text) ahead, so that the kernels forked after this run
+        them without compiling (see SandboxShell.learn). Only text every student was
+        given (the release) may be taught: each sandbox can read all of it. A
+        submission's own cells are compiled in its kernel, as always."""
         cells = [(str(key), str(text)) for key, text in cells]
+        setups = [(str(key), str(text)) for key, text in setups]
         with self._lock:
-            self._learned = self._learned + cells
+            self._learned = (self._learned[0] + cells, self._learned[1] + setups)
             if self._ready and self._proc is not None and self._proc.poll() is None:
-                self._exchange(("learn", cells), receive=False)
+                self._exchange(("learn", cells, setups), receive=False)
 
     def _exchange(self, *msgs: Any, timeout_s: float | None = None, receive: bool = True) -> Any:
         assert self._proc is not None and self._proc.stdin is not None and self._proc.stdout is not None

@@ -198,7 +198,7 @@ def serve(template: Any, report: IsolationReport, spares: Any, init: dict[str, A
         if msg[0] == "close":
             return
         if msg[0] == "learn":   # released cells, never job data (Engine.learn)
-            _learn(template.shell, msg[1])
+            _learn(template.shell, msg[1], msg[2] if len(msg) > 2 else ())
             spares.close()       # forked before: the next job's kernel has them too
             spares.refill()
             continue
@@ -222,11 +222,12 @@ def serve(template: Any, report: IsolationReport, spares: Any, init: dict[str, A
                                     "", seq))
 
 
-def _learn(shell: Any, cells: Any) -> None:
+def _learn(shell: Any, cells: Any, setups: Any) -> None:
     """Compile released cells ahead for the kernels forked from now on; a failure
     costs only that speed-up."""
     try:
-        shell.learn([(str(key), str(text)) for key, text in cells])
+        shell.learn([(str(key), str(text)) for key, text in cells],
+                    [(str(key), str(text)) for key, text in setups])
     except Exception:
         traceback.print_exc()
     gc.collect()

@@ -17,7 +17,7 @@ from grader.course import Course
 from grader.engine import Engine, Limits
 from grader.export import build
 from grader.harness.merge import released_cells
-from grader.harness.plan import limits_of
+from grader.harness.plan import graded_calls, limits_of
 from grader.harness.reference import Reference, compute, digest_for, load_cached, save
 from grader.module import Module, load_module
 from grader.release import release_for_grading
@@ -68,9 +68,15 @@ class GradingContext:
         self.engine.close()
 
     def teach(self) -> None:
-        """Have the engine compile the released code cells ahead: a submission's cells
-        that are as released then run in its kernel without being compiled there."""
-        self.engine.learn(released_cells(self.module, self.released))
+        """Have the engine compile ahead the released code cells, and the test cells
+        run in the kernel whose text is released: a submission's cells that are as
+        released then run in its kernel without being compiled there."""
+        given = {c.source for c in self.released.cells if c.get("cell_type") == "code"}
+        calls = graded_calls(self.module,
+                             in_kernel=self.course.item_in_kernel.get(self.module.id, set()))
+        self.engine.learn(released_cells(self.module, self.released),
+                          [(c.key, c.setup) for c in calls
+                           if c.mode == "kernel" and c.setup and c.setup in given])
 
     def __enter__(self) -> "GradingContext":
         return self

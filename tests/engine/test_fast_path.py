@@ -54,6 +54,10 @@ CELLS = [
     "import sys\nsys.displayhook(42)\nfor _i in range(1):\n    pass",
     "sys.displayhook(43)\nk(1,\n2);",                         # ';' ends a two-line statement
     "sys.displayhook(44)\nk(1,\n2)  # ;",                     # a ';' in a comment
+    # IPython dedents the whole cell, emptying lines of only spaces and tabs, even in a
+    # string (the fast path does it without textwrap when the first line is not indented)
+    "ws = \'\'\'\n  \n\t\nend \'\'\'\nws",
+    "  ws2 = \'\'\'\n  \n   \t\n  end\'\'\'\n  ws2",
 ]
 
 
@@ -138,8 +142,44 @@ PROBE = ("import sys\nhere = sys._getframe().f_code\n"
 @pytest.fixture(scope="module")
 def taught() -> Iterator[Engine]:
     with Engine(preload=["numpy"]) as engine:
-        engine.learn([(f"c{i}", src) for i, src in enumerate(CELLS)])
+        engine.learn([(f"c{i}", src) for i, src in enumerate(CELLS)],
+                     [(f"s{i}", src) for i, src in enumerate(SETUPS)])
         yield engine
+
+
+def test_in_kernel_setups_compiled_ahead_run_as_on_the_full_path(both, taught) -> None:
+    from grader.engine import Call
+    calls = [Call(key=f"s{i}", setup=src, functions=[f"test_{'abcdef'[i]}"])
+             for i, src in enumerate(SETUPS)]
+    job = Job(cells=[Cell("c", "ran = 0")], calls=calls,
+              limits=Limits(cell_timeout_s=10, call_timeout_s=10, memory_mb=1024))
+    _, full = both
+    got, want = taught.run(job).calls, full.run(job).calls
+    assert [(c.status, c.error) for c in got] == [(c.status, c.error) for c in want]
+    assert [c.status for c in got] == ["failed"] * 5 + ["error"]
+
+
+SETUP_PROBE = ("import sys\n_here = sys._getframe().f_code\n"
+               "_from_template = any(isinstance(v, tuple) and _here is v[1]\n"
+               "                     for v in get_ipython().learned.values())\n"
+               "def test_probe():\n    assert _from_template\n")
+
+
+def test_a_taught_in_kernel_setup_runs_from_the_template_s_code() -> None:
+    from grader.engine import Call
+
+    def status(engine: Engine, key: str, setup: str) -> str:
+        job = Job(cells=[Cell("c", "1")], calls=[Call(key=key, setup=setup,
+                                                      functions=["test_probe"])],
+                  limits=Limits(cell_timeout_s=10, call_timeout_s=10, memory_mb=1024))
+        return engine.run(job).calls[0].status
+
+    with Engine(preload=["numpy"]) as engine:
+        assert status(engine, "unit:probe", SETUP_PROBE) == "failed"
+        engine.learn([], [("unit:probe", SETUP_PROBE)])
+        assert status(engine, "unit:probe", SETUP_PROBE) == "passed"
+        assert status(engine, "unit:other", SETUP_PROBE) == "failed"
+        assert status(engine, "unit:probe", SETUP_PROBE + "x = 1\n") == "failed"
 
 
 def test_cells_compiled_ahead_give_the_same_outputs_as_the_full_path(both, taught) -> None:
@@ -189,3 +229,17 @@ def test_a_restarted_template_learns_the_cells_again() -> None:
         assert _probe(engine, "probe", PROBE)
         engine._terminate()   # as after a template that died: the next job starts one
         assert _probe(engine, "probe", PROBE)
+
+
+def test_printed_output_is_not_also_kept_in_ipython_s_history(both) -> None:
+    """IPython 9 copies every write to stdout/stderr into its history's outputs, past
+    the output cap; the sandbox shell keeps none (SandboxShell._tee)."""
+    fast, full = both
+    cells = ["for i in range(20_000):\n    print('x' * 100)",
+             "import sys\nhist = get_ipython().history_manager.outputs\n"
+             "sum(len(s) for outs in hist.values() for o in outs\n"
+             "    for s in o.bundle.get('stream', []))"]
+    for engine in (fast, full):
+        res = outputs(engine, cells)
+        assert res[0][0] == "ok" and res[1][0] == "ok"
+        assert res[1][1][0]["data"]["text/plain"] == "0"

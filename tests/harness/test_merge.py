@@ -143,3 +143,27 @@ def test_a_copy_of_a_locked_cell_is_the_students_own(layers):
     assert merged.cells[-1].origin is None and merged.cells[-1].cell.source == "print('my copy')"
     assert "nbgrader" not in merged.cells[-1].cell.metadata
     assert notices(merged) == []
+
+
+def test_in_kernel_test_cells_are_taught_only_when_released_text(course, layers):
+    """GradingContext.teach: an in-kernel test item's setup is its source text, hidden
+    tests included, so the template is not taught it; the unit tests' cells are."""
+    import dataclasses
+
+    from grader.harness.session import GradingContext
+
+    class Recorder:   # what the context hands its engine (Engine.learn)
+        def learn(self, cells, setups=()):
+            self.cells, self.setups = list(cells), list(setups)
+
+    module, release = layers
+    in_kernel = dataclasses.replace(course, item_in_kernel={MODULE: {LOCKED}})
+    for c in (course, in_kernel):
+        ctx = GradingContext(course=c, module=module, released=release, reference=None,
+                             limits=None, engine=Recorder())
+        ctx.teach()
+        assert ctx.engine.cells == released_cells(module, release)
+        assert ctx.engine.setups == [("unit:" + t.name, t.cell.source)
+                                     for t in module.unit_tests]
+        assert not any(HIDDEN_LINE in text for _, text in ctx.engine.setups)
+    assert module.unit_tests and LOCKED in {i.id for i in module.items}

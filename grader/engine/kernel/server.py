@@ -277,16 +277,7 @@ class KernelServer:
         """Run a test cell's code (in-kernel calls) as IPython would transform it. Plain
         Python is compiled once: its cleaned lines are what IPython's token transforms
         would give (see SandboxShell's fast path); other cells go through IPython."""
-        name = f"<setup:{key}>"
-        flags = self.shell.compile.flags
-        code = "".join(self.shell.cleaned_lines(setup))
-        try:
-            if self.shell.input_transformers_post or not self.shell.fast_path:
-                raise SyntaxError("IPython's own transforms decide")
-            compiled = compile(code, name, "exec", flags=flags, dont_inherit=True)
-        except (SyntaxError, ValueError):
-            code = self.shell.transform_cell(setup)
-            compiled = compile(code, name, "exec", flags=flags, dont_inherit=True)
+        name, (code, compiled) = f"<setup:{key}>", self.shell.compiled_setup(key, setup)
         linecache.cache[name] = (len(code), None, code.splitlines(True), name)
         exec(compiled, self.shell.user_global_ns, self.shell.user_ns)
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import __future__
 import ast
+import contextlib
 import os
+import re
 import sys
 from typing import Any
 
@@ -16,11 +18,21 @@ from IPython.core.compilerop import CachingCompiler
 from IPython.core.displayhook import DisplayHook
 from IPython.core.displaypub import DisplayPublisher
 from IPython.core.error import UsageError
-from IPython.core.inputtransformer2 import classic_prompt
+from IPython.core.inputtransformer2 import classic_prompt, leading_indent
 from IPython.core.interactiveshell import InteractiveShell, softspace
 from traitlets.config import Config
 
 _FUTURES = [getattr(__future__, name) for name in __future__.all_feature_names]
+_WHITESPACE_ONLY = re.compile(r"^[ \t]+$", re.MULTILINE)   # textwrap.dedent's own
+
+
+def _not_indented(lines: list[str]) -> list[str]:
+    """What IPython's leading_indent (textwrap.dedent of the whole cell) gives for lines
+    whose first line is not indented: no margin to take off, but lines of nothing but
+    spaces and tabs emptied. dedent's per-line scan was a third of a cell's clean-up."""
+    text = "".join(lines)
+    emptied = _WHITESPACE_ONLY.sub("", text)
+    return lines if emptied == text else emptied.splitlines(keepends=True)
 
 
 class NamedCompiler(CachingCompiler):
@@ -140,8 +152,19 @@ class SandboxShell(InteractiveShell):
         for transform in manager.cleanup_transforms + manager.line_transforms:
             if transform is classic_prompt and ">>>" not in cell:
                 continue   # it strips '>>>' prompts, and scans every line to find them
+            if transform is leading_indent and lines and not lines[0][:1].isspace():
+                lines = _not_indented(lines)
+                continue
             lines = transform(lines)
         return lines
+
+    # -- IPython 9 keeps a copy of everything a cell prints, for its history's outputs --
+    # (InteractiveShell._tee patches sys.stdout.write and sys.stderr.write). In a sandbox
+    # nothing reads that copy, and it ignored the output cap: a cell printing gigabytes
+    # kept them all in the kernel's memory. It also cost a Python call per write.
+    @contextlib.contextmanager
+    def _tee(self, channel: str) -> Any:
+        yield
 
     def _compiled(self, lines: list[str]) -> Compiled | None:
         """The cell compiled straight from its text, as IPython would run it; None where
@@ -179,11 +202,12 @@ class SandboxShell(InteractiveShell):
     learned: dict[tuple[str, str, str, int], Any] = {}
     _learning = False
 
-    def learn(self, cells: list[tuple[str, str]]) -> int:
+    def learn(self, cells: list[tuple[str, str]], setups: list[tuple[str, str]] = ()) -> int:
         """Compile the released cells (key, text) ahead, in order, so that a `from
-        __future__` cell changes the flags of the cells after it as it will in a kernel.
-        Returns how many code objects are kept. Only text every student was given may
-        come here: the kernels forked afterwards can read all of it."""
+        __future__` cell changes the flags of the cells after it as it will in a kernel;
+        and the test cells run in the kernel (key, text: compiled_setup). Returns how
+        many code objects are kept. Only text every student was given may come here:
+        the kernels forked afterwards can read all of it."""
         if not self.fast_path:
             return 0
         flags, name = self.compile.flags, self.compile.code_name
@@ -195,10 +219,37 @@ class SandboxShell(InteractiveShell):
                 lines = self.cleaned_lines(source)
                 if len(lines) >= 2 and not self.input_transformers_post:
                     self._compiled(lines)
+            self.compile.flags = flags
+            for key, setup in setups:
+                try:
+                    self.compiled_setup(key, setup)
+                except (SyntaxError, ValueError, OverflowError, MemoryError, RecursionError):
+                    pass   # the kernel reports it
         finally:
             self._learning = False
             self.compile.flags, self.compile.code_name = flags, name
         return len(self.learned)
+
+    def compiled_setup(self, key: str, setup: str) -> tuple[str, Any]:
+        """A test cell run in the kernel (KernelServer._run_setup): its text as IPython
+        would transform it, and that compiled as `<setup:KEY>`. Plain Python is compiled
+        once: its cleaned lines are what IPython's token transforms would give (see the
+        fast path); other cells go through IPython's transforms."""
+        name, flags = f"<setup:{key}>", self.compile.flags
+        code = "".join(self.cleaned_lines(setup))
+        learned = self.learned.get((code, name, "setup", flags))
+        if learned is not None:
+            return learned
+        try:
+            if self.input_transformers_post or not self.fast_path:
+                raise SyntaxError("IPython's own transforms decide")
+            done = code, compile(code, name, "exec", flags=flags, dont_inherit=True)
+        except (SyntaxError, ValueError):
+            text = self.transform_cell(setup)
+            done = text, compile(text, name, "exec", flags=flags, dont_inherit=True)
+        if self._learning:
+            self.learned[(code, name, "setup", flags)] = done
+        return done
 
     def _compile(self, source: str, name: str, mode: str) -> Any:
         """self.compile(source, name, mode), from the code compiled ahead when there is
