@@ -1,6 +1,7 @@
 """`make bench`: grade the same N Training submissions with grader and with nbgrader.
 
-    python -m bench.run [--n 100] [--workers N] [--repeat 3] [--no-nbgrader] [--no-profile]
+    python -m bench.run [--n 100] [--workers N] [--repeat 3] [--nbgrader-repeat 3]
+                        [--no-nbgrader] [--no-profile]
 
 Steps, all in one run on this machine (work files under bench/work/, ignored by git):
 1. a copy of the demo course limited to 09_training (sources 01-09: module 09 runs
@@ -10,7 +11,8 @@ Steps, all in one run on this machine (work files under bench/work/, ignored by 
    every run's, and the highest peak memory of the process tree), with the fast path
    on and off;
 3. the same notebooks through `nbgrader autograde ps1` in an nbgrader course made from
-   the same source (tinytorch importable from the same stage build);
+   the same source (tinytorch importable from the same stage build), `--nbgrader-repeat`
+   times (the median, as for grader);
 4. `grader check` against `nbgrader validate` on one complete notebook;
 5. a cProfile of one batch (bench/profiling.py).
 Writes bench/results.json and prints a table.
@@ -247,6 +249,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="grader's parallel kernels (default: cores)")
     parser.add_argument("--repeat", type=int, default=3,
                         help="grader batches timed (default 3): the median counts")
+    parser.add_argument("--nbgrader-repeat", type=int, default=3,
+                        help="nbgrader batches timed (default 3, ~2 min each): the median "
+                             "counts, as for grader (nbgrader's own time varies by ~10%%)")
     parser.add_argument("--no-nbgrader", action="store_true", help="skip nbgrader (no ratio)")
     parser.add_argument("--no-profile", action="store_true", help="skip the cProfile batch")
     parser.add_argument("--profile-n", type=int, default=20, help="submissions profiled")
@@ -302,8 +307,8 @@ def main(argv: list[str] | None = None) -> int:
         log("setting up the nbgrader course")
         nb_root = make_nbgrader_course(course_root, students, env)
         log("grading with nbgrader (sequential: nbgrader autograde has no parallel mode)")
-        nbg = timed(nbgrader_cmd("autograde", ASSIGNMENT, "--force"), cwd=nb_root, env=env,
-                    memory=True)
+        nbg = repeated(args.nbgrader_repeat, nbgrader_cmd("autograde", ASSIGNMENT, "--force"),
+                       cwd=nb_root, env=env)
         nscores = nbgrader_scores(nb_root)
         nbg.update(submissions=args.n, per_s=round(args.n / nbg["seconds"], 3),
                    graded=len(nscores),

@@ -443,3 +443,39 @@ def test_the_kernel_holds_no_descriptor_of_the_grader(direct: bool) -> None:
     assert sorted(fds) == [0, 1, 2, 1000, 1001], fds
     assert fds[0] == "/dev/null" and "memfd:grader-stdout" in fds[1]
     assert fds[1000].startswith("pipe:") and fds[1001].startswith("pipe:")
+
+
+def test_descendants_are_every_process_below_including_those_forked_by_threads() -> None:
+    """isolation.descendants reads /proc/PID/task/TID/children (every thread's): the same
+    processes as scanning all of /proc, psutil agreeing, a child forked by a thread and
+    a grandchild in its own session included."""
+    import subprocess
+    import sys
+
+    from grader.engine import isolation
+    script = ("import os, threading, time\n"
+              "def fork():\n"
+              "    if os.fork() == 0:\n"
+              "        if os.fork() == 0:\n"
+              "            os.setsid(); time.sleep(30)\n"
+              "        time.sleep(30)\n"
+              "t = threading.Thread(target=fork); t.start(); t.join()\n"
+              "print('ready', flush=True); time.sleep(30)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        end = time.monotonic() + 10   # the grandchild is forked by the child, meanwhile
+        while len(psutil.Process(proc.pid).children(recursive=True)) < 2:
+            assert time.monotonic() < end
+            time.sleep(0.01)
+        me = os.getpid()
+        found = sorted(isolation.descendants(me))
+        assert found == sorted(isolation._descendants_by_scan(me))
+        assert found == sorted(p.pid for p in psutil.Process(me).children(recursive=True))
+        below = isolation.descendants(proc.pid)
+        assert len(below) == 2 and set(below) <= set(found)
+    finally:
+        for pid in isolation.descendants(proc.pid):
+            os.kill(pid, 9)
+        proc.kill()
+        proc.wait()
