@@ -18,11 +18,11 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import nbformat
 from nbformat import NotebookNode
 
 from grader.course import Course
-from grader.harness.grade import Graded, digest_file, grade_submission, new_result, score_late
+from grader.harness.grade import (Graded, digest_file, grade_submission, new_result,
+                                  parse_notebook, score_late)
 from grader.harness.plan import limits_of
 from grader.harness.reference import Reference
 from grader.harness.session import (GradingContext, _Borrowed, engine_for, open_context,
@@ -103,7 +103,7 @@ def handed_out(course: Course, module: Module, built: NotebookNode) -> NotebookN
     if not path.is_file():
         return built
     try:
-        on_disk = nbformat.read(path, as_version=4)
+        on_disk = parse_notebook(path.read_text(encoding="utf-8"))
     except Exception:      # unreadable: grader's own release stands
         return built
     if "grader" in on_disk.metadata:
