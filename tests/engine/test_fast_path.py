@@ -105,19 +105,22 @@ SETUPS = [
 ]
 
 
-def test_in_kernel_setups_run_identically_on_both_paths(both) -> None:
-    """Test cells run in the kernel are compiled once when plain (KernelServer._run_setup):
-    the same errors, line numbers and outputs as through IPython's transforms."""
+def test_in_kernel_setups_run_identically_on_both_paths(both, taught) -> None:
+    """Test cells run in the kernel are compiled once when plain (KernelServer._run_setup),
+    or ahead in the template when taught (Engine.learn): the same errors, line numbers
+    and outputs as through IPython's transforms."""
     from grader.engine import Call
     calls = [Call(key=f"s{i}", setup=src, functions=[f"test_{'abcdef'[i]}"])
              for i, src in enumerate(SETUPS)]
     job = Job(cells=[Cell("c", "ran = 0")], calls=calls,
               limits=Limits(cell_timeout_s=10, call_timeout_s=10, memory_mb=1024))
     fast, full = both
-    got, want = fast.run(job).calls, full.run(job).calls
-    assert [(c.status, c.error) for c in got] == [(c.status, c.error) for c in want]
-    assert [c.status for c in got] == ["failed"] * 5 + ["error"]
-    assert "line 2" in "".join(got[1].error.traceback)   # after the blank lines IPython drops
+    want = full.run(job).calls
+    for engine in (fast, taught):
+        got = engine.run(job).calls
+        assert [(c.status, c.error) for c in got] == [(c.status, c.error) for c in want]
+        assert [c.status for c in got] == ["failed"] * 5 + ["error"]
+        assert "line 2" in "".join(got[1].error.traceback)   # after the blank lines IPython drops
 
 
 def test_most_cells_are_compiled_from_their_text(both) -> None:
@@ -145,18 +148,6 @@ def taught() -> Iterator[Engine]:
         engine.learn([(f"c{i}", src) for i, src in enumerate(CELLS)],
                      [(f"s{i}", src) for i, src in enumerate(SETUPS)])
         yield engine
-
-
-def test_in_kernel_setups_compiled_ahead_run_as_on_the_full_path(both, taught) -> None:
-    from grader.engine import Call
-    calls = [Call(key=f"s{i}", setup=src, functions=[f"test_{'abcdef'[i]}"])
-             for i, src in enumerate(SETUPS)]
-    job = Job(cells=[Cell("c", "ran = 0")], calls=calls,
-              limits=Limits(cell_timeout_s=10, call_timeout_s=10, memory_mb=1024))
-    _, full = both
-    got, want = taught.run(job).calls, full.run(job).calls
-    assert [(c.status, c.error) for c in got] == [(c.status, c.error) for c in want]
-    assert [c.status for c in got] == ["failed"] * 5 + ["error"]
 
 
 SETUP_PROBE = ("import sys\n_here = sys._getframe().f_code\n"
