@@ -226,8 +226,7 @@ def _learn(shell: Any, cells: Any, setups: Any) -> None:
     """Compile released cells ahead for the kernels forked from now on; a failure
     costs only that speed-up."""
     try:
-        shell.learn([(str(key), str(text)) for key, text in cells],
-                    [(str(key), str(text)) for key, text in setups])
+        shell.learn(cells, setups)
     except Exception:
         traceback.print_exc()
     gc.collect()

@@ -122,10 +122,9 @@ def open_assignment(course: Course, module_id: str, *, timeout_s: float | None =
     if len(notebooks) == 1:
         ctx = open_context(course, module_id, timeout_s=timeout_s, memory_mb=memory_mb,
                            isolation=isolation, reference=references[0] if references else None,
-                           engine=engine)
-        built, ctx.released = ctx.released, handed_out(course, ctx.module, ctx.released)
-        if ctx.released is not built:
-            ctx.teach()
+                           engine=engine, teach=False)
+        ctx.released = handed_out(course, ctx.module, ctx.released)
+        ctx.teach()
         return AssignmentContext([ctx])
     engine = engine or engine_for(course, module_id, isolation=isolation)
     engine.start()

@@ -99,11 +99,16 @@ def merge(module: Module, submission: NotebookNode, released: NotebookNode) -> M
     return merged
 
 
+def released_code(released: NotebookNode) -> set[str]:
+    """The texts of the release's code cells: what every student was given."""
+    return {c.source for c in released.cells if c.get("cell_type") == "code"}
+
+
 def released_cells(module: Module, released: NotebookNode) -> list[tuple[str, str]]:
     """(key, text) of the code cells an untouched submission sends its kernel, as
     `merge` keys them: only text of `released`, what every student was given. The
     engine compiles these ahead (Engine.learn)."""
-    given = {c.source for c in released.cells if c.get("cell_type") == "code"}
+    given = released_code(released)
     return [(c.key, c.cell.source) for c in merge(module, released, released).code_cells()
             if c.cell.source in given]
 

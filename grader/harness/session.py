@@ -16,7 +16,7 @@ from nbformat import NotebookNode
 from grader.course import Course
 from grader.engine import Engine, Limits
 from grader.export import build
-from grader.harness.merge import released_cells
+from grader.harness.merge import released_cells, released_code
 from grader.harness.plan import graded_calls, limits_of
 from grader.harness.reference import Reference, compute, digest_for, load_cached, save
 from grader.module import Module, load_module
@@ -71,7 +71,7 @@ class GradingContext:
         """Have the engine compile ahead the released code cells, and the test cells
         run in the kernel whose text is released: a submission's cells that are as
         released then run in its kernel without being compiled there."""
-        given = {c.source for c in self.released.cells if c.get("cell_type") == "code"}
+        given = released_code(self.released)
         calls = graded_calls(self.module,
                              in_kernel=self.course.item_in_kernel.get(self.module.id, set()))
         self.engine.learn(released_cells(self.module, self.released),
@@ -87,10 +87,11 @@ class GradingContext:
 
 def open_context(course: Course, module_id: str, *, timeout_s: float | None = None,
                  memory_mb: int | None = None, isolation: str = "auto",
-                 reference: Reference | None = None, engine: Engine | None = None
-                 ) -> GradingContext:
+                 reference: Reference | None = None, engine: Engine | None = None,
+                 teach: bool = True) -> GradingContext:
     """Start an engine for the module (or take `engine`, launched already, to own it);
-    compute (or load) the reference with it."""
+    compute (or load) the reference with it. `teach=False`: the caller teaches the
+    engine (GradingContext.teach) once it knows the release the students were given."""
     module = load_module(course.root, module_id, course=course)
     engine = engine or engine_for(course, module_id, isolation=isolation)
     engine.start()
@@ -105,7 +106,8 @@ def open_context(course: Course, module_id: str, *, timeout_s: float | None = No
                          limits=limits_of(course.policy, timeout_s=timeout_s,
                                           memory_mb=memory_mb),
                          engine=engine)
-    ctx.teach()
+    if teach:
+        ctx.teach()
     return ctx
 
 

@@ -121,27 +121,35 @@ class SandboxShell(InteractiveShell):
             return None
         if self._plain[0] == raw_cell and raw_cell:
             return self._plain[1]
-        lines = self.cleaned_lines(raw_cell)
-        text: str | None = "".join(lines)
-        if len(lines) < 2 or self.input_transformers_post:
-            text = None
-        elif (compiled := self._compiled(lines)) is not None:
-            self.compile.parsed = (text, ast.Module(compiled, []))
-            self._ends = (text.rstrip("\n"), compiled.last)
-        else:
-            try:
-                tree = self.compile.ast_parse(text)
-            except (SyntaxError, ValueError):
-                text = None
-            else:   # ast.parse accepts a top-level await; IPython must decide those
-                if ("await" in text or "async" in text) and any(
-                        isinstance(node, (ast.Await, ast.AsyncFor, ast.AsyncWith))
-                        for node in ast.walk(tree)):
-                    text = None
-                else:
-                    self.compile.parsed = (text, tree)
+        text = None
+        if (lines := self._candidate_lines(raw_cell)) is not None:
+            text = self._fast_text("".join(lines), lines)
         self._plain = (raw_cell, text)
         return text
+
+    def _fast_text(self, text: str, lines: list[str]) -> str | None:
+        """The cell's text if it runs on the fast path (compiled from its text, or
+        parsed once), its code or tree kept for IPython's run; else None."""
+        if (compiled := self._compiled(lines)) is not None:
+            self.compile.parsed = (text, ast.Module(compiled, []))
+            self._ends = (text.rstrip("\n"), compiled.last)
+            return text
+        try:
+            tree = self.compile.ast_parse(text)
+        except (SyntaxError, ValueError):
+            return None
+        # ast.parse accepts a top-level await; IPython must decide those
+        if ("await" in text or "async" in text) and any(
+                isinstance(node, (ast.Await, ast.AsyncFor, ast.AsyncWith))
+                for node in ast.walk(tree)):
+            return None
+        self.compile.parsed = (text, tree)
+        return text
+
+    def _candidate_lines(self, raw_cell: str) -> list[str] | None:
+        """The cell's cleaned lines if the fast path may take it, else None."""
+        lines = self.cleaned_lines(raw_cell)
+        return None if len(lines) < 2 or self.input_transformers_post else lines
 
     def cleaned_lines(self, raw_cell: str) -> list[str]:
         """The cell's lines after IPython's cheap line clean-ups (leading blank lines and
@@ -202,22 +210,20 @@ class SandboxShell(InteractiveShell):
     learned: dict[tuple[str, str, str, int], Any] = {}
     _learning = False
 
-    def learn(self, cells: list[tuple[str, str]], setups: list[tuple[str, str]] = ()) -> int:
+    def learn(self, cells: list[tuple[str, str]], setups: list[tuple[str, str]] = ()) -> None:
         """Compile the released cells (key, text) ahead, in order, so that a `from
         __future__` cell changes the flags of the cells after it as it will in a kernel;
-        and the test cells run in the kernel (key, text: compiled_setup). Returns how
-        many code objects are kept. Only text every student was given may come here:
-        the kernels forked afterwards can read all of it."""
+        and the test cells run in the kernel (key, text: compiled_setup). Only text every
+        student was given may come here: the kernels forked afterwards can read all of it."""
         if not self.fast_path:
-            return 0
+            return
         flags, name = self.compile.flags, self.compile.code_name
         self.learned = dict(self.learned)
         self._learning = True
         try:
             for key, source in cells:
                 self.compile.code_name = f"<cell:{key}>"
-                lines = self.cleaned_lines(source)
-                if len(lines) >= 2 and not self.input_transformers_post:
+                if (lines := self._candidate_lines(source)) is not None:
                     self._compiled(lines)
             self.compile.flags = flags
             for key, setup in setups:
@@ -228,7 +234,6 @@ class SandboxShell(InteractiveShell):
         finally:
             self._learning = False
             self.compile.flags, self.compile.code_name = flags, name
-        return len(self.learned)
 
     def compiled_setup(self, key: str, setup: str) -> tuple[str, Any]:
         """A test cell run in the kernel (KernelServer._run_setup): its text as IPython
