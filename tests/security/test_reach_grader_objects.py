@@ -7,9 +7,12 @@ it at 15 (DESIGN.md, "Trust model": nothing trusted is reachable from student co
 """
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from security_helpers import FORGE, TEST, items
+from grader.synth import append_code
+from security_helpers import FORGE, TEST, items, outputs_text
 
 # What an attacker does with any grader object it gets hold of: make it report passes.
 TAMPER = FORGE + '''
@@ -189,3 +192,37 @@ def _call(self, y_pred, y_true):
 MeanSquaredError.__call__ = _call
 '''
     grade.attack(training, broken_mse, attack)
+
+
+def test_what_the_template_compiled_ahead_holds_no_solution(training, grade, release):
+    """Every kernel inherits the code the template compiled ahead (Engine.learn). A
+    student who prints all of it, texts and constants of the code objects, finds only
+    what the release already gave them: no line of any solution."""
+    dump = '''
+import json
+def _texts(obj):
+    if isinstance(obj, str):
+        yield obj
+    elif isinstance(obj, (tuple, list)):
+        for x in obj:
+            yield from _texts(x)
+    elif hasattr(obj, "co_consts"):
+        yield from _texts(obj.co_consts)
+_found = [t for key, value in get_ipython().learned.items() for t in _texts((key, value))]
+print("LEARNED", json.dumps(_found))
+'''
+    graded = grade.graded(training, append_code(release, dump))
+    line = next(l for l in outputs_text(graded).splitlines() if l.startswith("LEARNED "))
+    learned = "\n".join(json.loads(line[len("LEARNED "):]))
+    assert "class MeanSquaredError" in learned        # the released cells are there
+    given = "\n".join(c.source for c in release.cells)
+    solutions = []
+    for cell in training.module.source.cells:
+        text = cell.source
+        while "### BEGIN SOLUTION" in text:
+            body, _, text = text.split("### BEGIN SOLUTION", 1)[1].partition("### END SOLUTION")
+            solutions += [s.strip() for s in body.splitlines()
+                          if len(s.strip()) > 12 and s.strip() not in given]
+    assert len(solutions) > 20
+    leaked = [s for s in solutions if s in learned]
+    assert not leaked, f"solution lines a student can read in the kernel: {leaked[:5]}"
